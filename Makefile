@@ -1,0 +1,56 @@
+# Zhiku: the commands a person runs are the commands CI runs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+KB ?= kb
+OUT ?= site
+PORT ?= 8000
+
+.PHONY: help install test-deps test lint typecheck validate build build-public build-staff \
+        serve ci bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+install: $(BIN)/.installed ## create .venv with the kb command and test tools
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+test-deps: install ## install system packages the tests need (chromium, CJK fonts)
+	@scripts/install-test-deps.sh
+
+test: test-deps ## run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check tooling feedback_app tests benchmarks
+	$(BIN)/ruff format --check tooling feedback_app tests benchmarks
+
+typecheck: install ## mypy over tooling/ and feedback_app/
+	$(BIN)/mypy
+
+validate: install ## validate the knowledge base
+	$(BIN)/kb validate --kb $(KB)
+
+build: build-public build-staff ## build both sites into $(OUT)/public and $(OUT)/staff
+
+build-public: install
+	$(BIN)/kb build --kb $(KB) --audience public --out $(OUT)/public
+
+build-staff: install
+	$(BIN)/kb build --kb $(KB) --audience staff --out $(OUT)/staff
+
+serve: install ## build and serve the staff site with live reload on http://127.0.0.1:$(PORT)
+	$(BIN)/kb serve --kb $(KB) --port $(PORT)
+
+ci: lint typecheck validate test build ## everything CI runs, locally
+
+bench: install ## run the benchmarks (slow; prints figures)
+	$(BIN)/python benchmarks/run_all.py
+
+clean: ## remove build output and caches
+	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,230 @@
+"""Read one YAML file into plain Python values plus the position of every value.
+
+Built on libyaml's composer, so the whole knowledge base parses fast, and on
+nodes rather than constructed objects, so that we can refuse what PyYAML would
+silently accept: duplicate keys (it keeps the last), anchors and aliases (an
+alias bomb expands exponentially when constructed), tab indentation, and
+files that are not UTF-8.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import yaml
+
+from tooling.errors import Problem, Severity
+from tooling.model import FieldPath
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class BadDate(str):
+    """A scalar that looks like a date but names no real day (``2026-02-30``)."""
+
+    __slots__ = ()
+
+
+@dataclass
+class Document:
+    """A parsed file: ``data`` plus ``positions[path] = (line, col)`` (1-based)."""
+
+    data: Any
+    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    # Which literal style each string scalar used, for mapping text offsets to lines.
+    block_scalars: set[FieldPath] = field(default_factory=set)
+
+
+def _err(file: str, line: int, col: int, message: str, hint: str, code: str) -> Problem:
+    return Problem(file, line, col, Severity.ERROR, message, hint, code)
+
+
+def decode(raw: bytes, file: str) -> tuple[str | None, list[Problem]]:
+    """Bytes to text. Accepts UTF-8 with or without BOM; names the likely encoding otherwise."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [
+            _err(file, 1, 1, "文件是 UTF-16 编码,不是 UTF-8",
+                 "用编辑器另存为 UTF-8(VS Code:右下角编码 → 通过编码保存 → UTF-8)", "encoding")
+        ]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        guess = _guess_encoding(raw)
+        name = f"看起来是 {guess}" if guess else "编码无法识别"
+        source = guess.split(" ")[0] if guess else "GBK"
+        return None, [
+            _err(file, line, col, f"文件不是 UTF-8 编码({name})",
+                 f"转换为 UTF-8 后再保存,例如 `iconv -f {source} -t UTF-8 文件 > 新文件`,"
+                 f"或在 VS Code 中“通过编码重新打开 → {source}”再“通过编码保存 → UTF-8”",
+                 "encoding")
+        ]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+
+
+def _guess_encoding(raw: bytes) -> str:
+    for name, label in (("gb18030", "GBK/GB18030"), ("big5", "Big5"), ("shift_jis", "Shift_JIS")):
+        try:
+            raw.decode(name)
+        except UnicodeDecodeError:
+            continue
+        return label
+    return ""
+
+
+def find_tab_indents(text: str, file: str) -> list[Problem]:
+    problems = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent and line.strip():
+            problems.append(
+                _err(file, number, indent.index("\t") + 1, "缩进里有 Tab 制表符",
+                     "YAML 只能用空格缩进,把 Tab 换成两个空格"
+                     "(VS Code:右下角“制表符长度” → 使用空格缩进)", "tab")
+            )
+    return problems
+
+
+def parse(text: str, file: str) -> tuple[Document | None, list[Problem]]:
+    """Parse YAML text into a :class:`Document`, or report why it cannot be."""
+    problems = find_tab_indents(text, file)
+    if problems:
+        return None, problems
+    if not _has_content(text):
+        return None, [
+            _err(file, 1, 1, "文件是空的", "写入条目内容(可用 `kb new` 生成模板),或删除此文件",
+                 "empty")
+        ]
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = exc.problem or "语法错误"
+        if exc.context:
+            what = f"{exc.context}, {what}"
+        return None, [
+            _err(file, line, col, f"YAML 语法错误:{what}",
+                 "检查这一行及上一行的缩进、冒号后的空格和引号是否成对", "yaml-syntax")
+        ]
+    except yaml.YAMLError as exc:  # pragma: no cover - libyaml reader errors
+        return None, [_err(file, 1, 1, f"YAML 无法读取:{exc}", "检查文件内容", "yaml-syntax")]
+    if node is None:
+        return None, [
+            _err(file, 1, 1, "文件是空的", "写入条目内容(可用 `kb new` 生成模板),或删除此文件",
+                 "empty")
+        ]
+    doc = Document(None)
+    seen: set[int] = set()
+    doc.data = _convert(node, (), doc, file, seen, problems)
+    return doc, problems
+
+
+def _has_content(text: str) -> bool:
+    return any(line.strip() and not line.lstrip().startswith("#") for line in text.split("\n"))
+
+
+def _convert(
+    node: yaml.Node,
+    path: FieldPath,
+    doc: Document,
+    file: str,
+    seen: set[int],
+    problems: list[Problem],
+) -> Any:
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    doc.positions[path] = (line, col)
+    if id(node) in seen:
+        # The composer reuses the node object for an alias: refuse instead of expanding.
+        problems.append(
+            _err(file, line, col, "使用了 YAML 锚点/别名(& 和 *)",
+                 "知识库条目不支持锚点和别名,请直接写出完整内容", "alias")
+        )
+        return None
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            kline = key_node.start_mark.line + 1
+            if key in result or key in first_line:
+                problems.append(
+                    _err(file, kline, key_node.start_mark.column + 1,
+                         f"字段 `{key}` 写了两次(第一次在第 {first_line[key]} 行)",
+                         "删掉其中一个,或把两处内容合并", "duplicate-key")
+                )
+                continue
+            first_line[key] = kline
+            result[key] = _convert(value_node, (*path, key), doc, file, seen, problems)
+            doc.positions[(*path, key)] = (
+                value_node.start_mark.line + 1,
+                value_node.start_mark.column + 1,
+            ) if isinstance(value_node, yaml.ScalarNode) and value_node.value else (
+                kline, key_node.start_mark.column + 1
+            )
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _convert(item, (*path, i), doc, file, seen, problems)
+            for i, item in enumerate(node.value)
+        ]
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        doc.block_scalars.add(path)
+    return _scalar(node)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    """Resolve a scalar the way YAML 1.1 would, but keep impossible dates as :class:`BadDate`."""
+    value = node.value
+    if node.style:  # quoted or block: always a string (libyaml gives "" for plain)
+        return value
+    tag = node.tag
+    if tag == _NULL_TAG:
+        return None
+    if tag == _BOOL_TAG:
+        return value.lower() in ("yes", "true", "on", "y")
+    if tag == _INT_TAG:
+        try:
+            return int(value.replace("_", ""), 0)
+        except ValueError:
+            return value
+    if tag == _FLOAT_TAG:
+        try:
+            return float(value.replace("_", ""))
+        except ValueError:
+            return value
+    if tag == _TIMESTAMP_TAG or _DATE_RE.match(value):
+        match = _DATE_RE.match(value)
+        if match:
+            try:
+                return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            except ValueError:
+                return BadDate(value)
+        return value
+    return value
+
+
+def text_line(doc: Document, path: FieldPath, offset_line: int) -> int:
+    """The file line of line ``offset_line`` (0-based) inside the string at ``path``."""
+    line = doc.positions.get(path, (1, 1))[0]
+    if path in doc.block_scalars:
+        return line + 1 + offset_line
+    return line + offset_line
