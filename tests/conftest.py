@@ -90,8 +90,9 @@ GIT_ENV = {
 def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """Run git in ``cwd`` with a fixed identity; return stdout."""
     full_env = {**os.environ, **GIT_ENV, **(env or {})}
-    done = subprocess.run(["git", *args], cwd=cwd, env=full_env, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=full_env, check=True, capture_output=True, text=True
+    )
     return done.stdout
 
 
@@ -118,8 +119,10 @@ def make_repo(tmp_path: Path) -> Callable[[Path], Path]:
 
 def _chromium_missing_reason() -> str | None:
     if not Path(CHROMIUM).exists():
-        return ("Debian chromium is not installed (`make test` installs it as root with "
-                "apt-get: apt-get install chromium fonts-noto-cjk)")
+        return (
+            "Debian chromium is not installed (`make test` installs it as root with "
+            "apt-get: apt-get install chromium fonts-noto-cjk)"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -140,8 +143,12 @@ def browser() -> Iterator[Any]:
             executable_path=CHROMIUM,
             headless=True,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
                 "--disable-sync",
             ],
         )

@@ -17,6 +17,7 @@ from typing import Any
 from tooling.errors import Problem, Severity
 from tooling.load import LoadResult, load
 from tooling.model import Entry, KnowledgeBase
+from tooling.schema import field_label
 from tooling.yamlio import Document, text_line
 
 # HTML that can run script once a Markdown field is rendered into a page.
@@ -71,8 +72,14 @@ def check(loaded: LoadResult, today: date) -> list[Problem]:
     return problems
 
 
-def _err(entry: Entry, path: tuple[str | int, ...], message: str, hint: str, code: str,
-         severity: Severity = Severity.ERROR) -> Problem:
+def _err(
+    entry: Entry,
+    path: tuple[str | int, ...],
+    message: str,
+    hint: str,
+    code: str,
+    severity: Severity = Severity.ERROR,
+) -> Problem:
     line, col = entry.positions.get(path, (entry.line_of(*path), 0))
     return Problem(entry.file, line, col, severity, message, hint, code)
 
@@ -83,9 +90,15 @@ def _check_unique_ids(kb: KnowledgeBase) -> list[Problem]:
     for entry in kb.entries:
         if entry.id in first:
             other = first[entry.id]
-            problems.append(_err(entry, ("id",), f"id `{entry.id}` 与 {other.file} 重复",
-                                 "id 在整个知识库里必须唯一:给其中一个条目换个 id(并改文件名)",
-                                 "duplicate-id"))
+            problems.append(
+                _err(
+                    entry,
+                    ("id",),
+                    f"id `{entry.id}` 与 {other.file} 重复",
+                    "id 在整个知识库里必须唯一:给其中一个条目换个 id(并改文件名)",
+                    "duplicate-id",
+                )
+            )
         else:
             first[entry.id] = entry
     return problems
@@ -103,19 +116,29 @@ def _check_phrasings(kb: KnowledgeBase) -> list[Problem]:
             other_q = questions.get(key)
             if other_q is not None and other_q.id != entry.id:
                 line = other_q.line_of("question")
-                problems.append(_err(
-                    entry, ("phrasings", i),
-                    f"问法“{phrasing}”与 {other_q.file}:{line} 的标准问相同",
-                    "搜索无法区分这两个条目:删掉这条问法,或改写得更具体", "phrasing-is-question"))
+                problems.append(
+                    _err(
+                        entry,
+                        ("phrasings", i),
+                        f"问法“{phrasing}”与 {other_q.file}:{line} 的标准问相同",
+                        "搜索无法区分这两个条目:删掉这条问法,或改写得更具体",
+                        "phrasing-is-question",
+                    )
+                )
             if key in owners:
                 other, j = owners[key]
-                where = "本条目" if other.id == entry.id and other.file == entry.file \
-                    else other.file
-                problems.append(_err(
-                    entry, ("phrasings", i),
-                    f"问法“{phrasing}”与 {where}:{other.line_of('phrasings', j)} 的问法重复",
-                    "同一个问法只能属于一个条目:删掉其中一处,或把两处改写得更具体",
-                    "duplicate-phrasing"))
+                where = (
+                    "本条目" if other.id == entry.id and other.file == entry.file else other.file
+                )
+                problems.append(
+                    _err(
+                        entry,
+                        ("phrasings", i),
+                        f"问法“{phrasing}”与 {where}:{other.line_of('phrasings', j)} 的问法重复",
+                        "同一个问法只能属于一个条目:删掉其中一处,或把两处改写得更具体",
+                        "duplicate-phrasing",
+                    )
+                )
             else:
                 owners[key] = (entry, i)
     return problems
@@ -127,24 +150,44 @@ def _check_references(kb: KnowledgeBase, known_ids: set[str]) -> list[Problem]:
     problems = []
     for entry in kb.entries:
         if kb.staff and entry.owner not in handles:
-            problems.append(_err(entry, ("owner",), f"负责人 `{entry.owner}` 不在 _staff.yaml 里",
-                                 f"改成名册里的 handle({', '.join(sorted(handles))}),"
-                                 "或先把这位同事加入 _staff.yaml", "unknown-owner"))
+            problems.append(
+                _err(
+                    entry,
+                    ("owner",),
+                    f"负责人 `{entry.owner}` 不在 _staff.yaml 里",
+                    f"改成名册里的 handle({', '.join(sorted(handles))}),"
+                    "或先把这位同事加入 _staff.yaml",
+                    "unknown-owner",
+                )
+            )
         for i, rid in enumerate(entry.related):
             target = by_id.get(rid)
             if target is None and rid not in known_ids:
-                problems.append(_err(entry, ("related", i), f"相关条目 `{rid}` 不存在",
-                                     "检查拼写,或删掉这个 id", "unknown-related"))
+                problems.append(
+                    _err(
+                        entry,
+                        ("related", i),
+                        f"相关条目 `{rid}` 不存在",
+                        "检查拼写,或删掉这个 id",
+                        "unknown-related",
+                    )
+                )
             elif target is not None and entry.is_public and not target.is_public:
-                problems.append(_err(
-                    entry, ("related", i),
-                    f"公开条目关联了内部条目 `{rid}`({target.file})",
-                    "公开站点没有这个页面:删掉这个关联,或把本条目设为 audience: internal",
-                    "public-related-internal"))
+                problems.append(
+                    _err(
+                        entry,
+                        ("related", i),
+                        f"公开条目关联了内部条目 `{rid}`({target.file})",
+                        "公开站点没有这个页面:删掉这个关联,或把本条目设为 audience: internal",
+                        "public-related-internal",
+                    )
+                )
     return problems
 
 
-def _strings(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def _strings(
+    value: Any, path: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
@@ -158,15 +201,24 @@ def _strings(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[st
 def _check_html(rel: str, doc: Document) -> list[Problem]:
     problems = []
     for path, text in _strings(doc.data, ()):
+        if path[-1:] == ("url",):  # links are checked by the schema (http/https only)
+            continue
         for match in UNSAFE_HTML.finditer(text):
             offset = text.count("\n", 0, match.start())
             line = text_line(doc, path, offset)
-            field = ".".join(str(p) for p in path)
-            problems.append(Problem(
-                rel, line, 0, Severity.ERROR,
-                f"`{field}` 里有可以执行脚本的内容 `{match.group(0).strip()}`",
-                "条目里不能写 <script>、<iframe>、on...= 事件属性或 javascript: 链接;"
-                "用普通文字或 Markdown 链接 [标题](https://…) 代替", "unsafe-html"))
+            field = field_label(path)
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    0,
+                    Severity.ERROR,
+                    f"`{field}` 里有可以执行脚本的内容 `{match.group(0).strip()}`",
+                    "条目里不能写 <script>、<iframe>、on...= 事件属性或 javascript: 链接;"
+                    "用普通文字或 Markdown 链接 [标题](https://…) 代替",
+                    "unsafe-html",
+                )
+            )
     return problems
 
 
@@ -174,18 +226,36 @@ def _check_freshness(kb: KnowledgeBase, today: date) -> list[Problem]:
     problems = []
     for entry in kb.entries:
         if entry.is_expired(today):
-            problems.append(_err(
-                entry, ("expires",), f"条目已于 {entry.expires} 到期,不会出现在站点上",
-                "通知已结束可以删除此文件;仍然有效请更新 expires", "expired", Severity.WARNING))
+            problems.append(
+                _err(
+                    entry,
+                    ("expires",),
+                    f"条目已于 {entry.expires} 到期,不会出现在站点上",
+                    "通知已结束可以删除此文件;仍然有效请更新 expires",
+                    "expired",
+                    Severity.WARNING,
+                )
+            )
         elif entry.is_stale(today):
-            problems.append(_err(
-                entry, ("reviewed",),
-                f"条目已过复核期(上次确认 {entry.reviewed},每 {entry.review_every} 复核一次)",
-                f"请负责人 {entry.owner} 核对内容后把 reviewed 改成今天的日期", "stale",
-                Severity.WARNING))
+            problems.append(
+                _err(
+                    entry,
+                    ("reviewed",),
+                    f"条目已过复核期(上次确认 {entry.reviewed},每 {entry.review_every} 复核一次)",
+                    f"请负责人 {entry.owner} 核对内容后把 reviewed 改成今天的日期",
+                    "stale",
+                    Severity.WARNING,
+                )
+            )
         if not entry.scenarios:
-            problems.append(_err(
-                entry, ("id",), "条目没有常见场景(scenarios)",
-                "补充 2–3 个具体情况和对应答复,方便客服直接引用", "no-scenarios",
-                Severity.WARNING))
+            problems.append(
+                _err(
+                    entry,
+                    ("id",),
+                    "条目没有常见场景(scenarios)",
+                    "补充 2–3 个具体情况和对应答复,方便客服直接引用",
+                    "no-scenarios",
+                    Severity.WARNING,
+                )
+            )
     return problems

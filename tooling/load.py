@@ -73,8 +73,15 @@ def load(root: Path) -> LoadResult:
     problems: list[Problem] = []
     result = LoadResult(KnowledgeBase(root, (), (), ()), problems)
     if not root.is_dir():
-        problems.append(_error(".", 0, f"找不到知识库目录 {root}",
-                               "用 --kb 指定知识库目录(默认是当前目录下的 kb/)", "no-kb"))
+        problems.append(
+            _error(
+                ".",
+                0,
+                f"找不到知识库目录 {root}",
+                "用 --kb 指定知识库目录(默认是当前目录下的 kb/)",
+                "no-kb",
+            )
+        )
         return result
 
     staff = _load_staff(root, result)
@@ -96,17 +103,33 @@ def load(root: Path) -> LoadResult:
         if name.startswith((".", "_")):
             continue
         if name.endswith(".yml"):
-            problems.append(_error(rel, 0, "扩展名是 .yml,不会被读取",
-                                   f"改名为 {name[:-4]}.yaml", "extension"))
+            problems.append(
+                _error(rel, 0, "扩展名是 .yml,不会被读取", f"改名为 {name[:-4]}.yaml", "extension")
+            )
             continue
         if not name.endswith(".yaml"):
-            problems.append(Problem(rel, 0, 0, Severity.WARNING, "不是 YAML 文件,已忽略",
-                                    "条目文件要以 .yaml 结尾;其他文件请移出知识库目录",
-                                    "not-yaml"))
+            problems.append(
+                Problem(
+                    rel,
+                    0,
+                    0,
+                    Severity.WARNING,
+                    "不是 YAML 文件,已忽略",
+                    "条目文件要以 .yaml 结尾;其他文件请移出知识库目录",
+                    "not-yaml",
+                )
+            )
             continue
         if len(rel_parts) == 1:
-            problems.append(_error(rel, 0, "条目必须放在栏目文件夹里",
-                                   "把文件移到某个栏目文件夹中,例如 repairs/", "no-section"))
+            problems.append(
+                _error(
+                    rel,
+                    0,
+                    "条目必须放在栏目文件夹里",
+                    "把文件移到某个栏目文件夹中,例如 repairs/",
+                    "no-section",
+                )
+            )
             continue
         entry = _load_entry(path, rel, "/".join(rel_parts[:-1]), result)
         if entry:
@@ -125,9 +148,15 @@ def load(root: Path) -> LoadResult:
 def _load_staff(root: Path, result: LoadResult) -> list[Staff]:
     path = root / "_staff.yaml"
     if not path.exists():
-        result.problems.append(_error("_staff.yaml", 0, "缺少人员名册 _staff.yaml",
-                                      "在知识库根目录创建 _staff.yaml,列出每位同事的 handle、"
-                                      "name、email、team", "no-staff"))
+        result.problems.append(
+            _error(
+                "_staff.yaml",
+                0,
+                "缺少人员名册 _staff.yaml",
+                "在知识库根目录创建 _staff.yaml,列出每位同事的 handle、name、email、team",
+                "no-staff",
+            )
+        )
         return []
     doc = _read(path, "_staff.yaml", result.problems)
     if doc is None:
@@ -144,13 +173,26 @@ def _load_staff(root: Path, result: LoadResult) -> list[Staff]:
         line = doc.positions.get((i,), (0, 0))[0]
         handle = item["handle"]
         if handle in seen:
-            result.problems.append(_error("_staff.yaml", line, f"handle `{handle}` 重复"
-                                          f"(第一次在第 {seen[handle]} 行)",
-                                          "每位同事的 handle 必须唯一", "duplicate-handle"))
+            result.problems.append(
+                _error(
+                    "_staff.yaml",
+                    line,
+                    f"handle `{handle}` 重复(第一次在第 {seen[handle]} 行)",
+                    "每位同事的 handle 必须唯一",
+                    "duplicate-handle",
+                )
+            )
             continue
         seen[handle] = line
-        staff.append(Staff(handle, str(item.get("name", "")), str(item.get("email", "")),
-                           str(item.get("team", "") or ""), line))
+        staff.append(
+            Staff(
+                handle,
+                str(item.get("name", "")),
+                str(item.get("email", "")),
+                str(item.get("team", "") or ""),
+                line,
+            )
+        )
     return staff
 
 
@@ -175,19 +217,38 @@ def _load_section(root: Path, path: Path, rel: str, result: LoadResult) -> Secti
     name = path.name
     depth = rel.count("/") + 1
     if not SECTION_DIR_RE.match(name):
-        result.problems.append(_error(rel, 0, f"栏目文件夹名 `{name}` 不合规",
-                                      "只用小写英文字母、数字和连字符,例如 repairs", "section-name"))
+        result.problems.append(
+            _error(
+                rel,
+                0,
+                f"栏目文件夹名 `{name}` 不合规",
+                "只用小写英文字母、数字和连字符,例如 repairs",
+                "section-name",
+            )
+        )
     if depth > MAX_SECTION_DEPTH:
-        result.problems.append(_error(rel, 0, f"栏目层级太深(第 {depth} 层)",
-                                      f"栏目最多 {MAX_SECTION_DEPTH} 层,把这个文件夹往上移一层",
-                                      "section-depth"))
+        result.problems.append(
+            _error(
+                rel,
+                0,
+                f"栏目层级太深(第 {depth} 层)",
+                f"栏目最多 {MAX_SECTION_DEPTH} 层,把这个文件夹往上移一层",
+                "section-depth",
+            )
+        )
         return None
     meta = path / "_section.yaml"
     meta_rel = f"{rel}/_section.yaml"
     if not meta.exists():
-        result.problems.append(_error(meta_rel, 0, "栏目缺少 _section.yaml",
-                                      "创建这个文件并写上 `title: 栏目名称` 和 `order: 1`",
-                                      "no-section-file"))
+        result.problems.append(
+            _error(
+                meta_rel,
+                0,
+                "栏目缺少 _section.yaml",
+                "创建这个文件并写上 `title: 栏目名称` 和 `order: 1`",
+                "no-section-file",
+            )
+        )
         return None
     doc = _read(meta, meta_rel, result.problems)
     if doc is None:
@@ -197,8 +258,12 @@ def _load_section(root: Path, path: Path, rel: str, result: LoadResult) -> Secti
     if found or not isinstance(doc.data, dict):
         return None
     data = doc.data
-    return Section(rel, str(data["title"]), int(data.get("order", 0) or 0),
-                   str(data.get("description", "") or ""))
+    return Section(
+        rel,
+        str(data["title"]),
+        int(data.get("order", 0) or 0),
+        str(data.get("description", "") or ""),
+    )
 
 
 def _load_entry(path: Path, rel: str, section: str, result: LoadResult) -> Entry | None:
@@ -215,9 +280,15 @@ def _load_entry(path: Path, rel: str, section: str, result: LoadResult) -> Entry
             stem = path.stem
             if str(entry_id) != stem:
                 line = doc.positions.get(("id",), (1, 1))[0]
-                found.append(_error(rel, line, f"id `{entry_id}` 与文件名 `{stem}` 不一致",
-                                    f"把 id 改成 `{stem}`,或把文件改名为 {entry_id}.yaml",
-                                    "id-mismatch"))
+                found.append(
+                    _error(
+                        rel,
+                        line,
+                        f"id `{entry_id}` 与文件名 `{stem}` 不一致",
+                        f"把 id 改成 `{stem}`,或把文件改名为 {entry_id}.yaml",
+                        "id-mismatch",
+                    )
+                )
     result.problems.extend(found)
     if found or not isinstance(data, dict):
         return None
@@ -247,7 +318,9 @@ def _entry_from(data: dict[str, Any], doc: Document, rel: str, section: str) -> 
             team=str(handoff["team"]),
             collect=tuple(str(c) for c in handoff.get("collect") or ()),
             respond_within=str(handoff["respond_within"]),
-        ) if handoff else None,
+        )
+        if handoff
+        else None,
         related=tuple(str(r) for r in data.get("related") or ()),
         links=tuple(Link(str(x["title"]), str(x["url"])) for x in data.get("links") or ()),
         review_every=Duration.parse(str(data.get("review_every", ""))) or DEFAULT_REVIEW_EVERY,

@@ -188,7 +188,6 @@ class KnowledgeBase:
         entries = tuple(
             e
             for e in self.entries
-            if (audience == "staff" or e.is_public)
-            and (today is None or not e.is_expired(today))
+            if (audience == "staff" or e.is_public) and (today is None or not e.is_expired(today))
         )
         return KnowledgeBase(self.root, entries, self.sections, self.staff, self.synonyms)

@@ -32,27 +32,34 @@ ENTRY_SCHEMA: dict[str, Any] = {
     "required": ["id", "question", "owner", "rule", "phrasings", "reviewed"],
     "properties": {
         "id": {
-            "type": "string", "pattern": SLUG,
+            "type": "string",
+            "pattern": SLUG,
             "description": "条目编号:小写字母、数字和连字符,与文件名(不含 .yaml)相同",
             "x-fix": "只用小写字母、数字和连字符,例如 water-leak,并与文件名一致",
         },
         "question": {
-            "type": "string", "minLength": 1, "maxLength": 80,
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 80,
             "description": "标准问:页面标题,80 字以内",
             "x-fix": "写成一句完整的问题,80 字以内",
         },
         "owner": {
-            "type": "string", "pattern": SLUG,
+            "type": "string",
+            "pattern": SLUG,
             "description": "负责人:_staff.yaml 里的 handle(知识认领)",
             "x-fix": "填写 _staff.yaml 里某位同事的 handle",
         },
         "rule": {
-            "type": "string", "minLength": 1,
+            "type": "string",
+            "minLength": 1,
             "description": "核心规则(Markdown):权威答案",
             "x-fix": "用 `rule: |` 另起一行写规则正文",
         },
         "phrasings": {
-            "type": "array", "minItems": 2, "items": _text,
+            "type": "array",
+            "minItems": 2,
+            "items": _text,
             "description": "衍生问法:大家实际怎么问,至少 2 条,搜索会用到",
             "x-fix": "每条问法单独一行,以 `- ` 开头,至少写 2 条",
         },
@@ -71,7 +78,9 @@ ENTRY_SCHEMA: dict[str, Any] = {
             },
         },
         "audience": {
-            "type": "string", "enum": ["public", "internal"], "default": "public",
+            "type": "string",
+            "enum": ["public", "internal"],
+            "default": "public",
             "description": "public:公开站点可见;internal:只在员工站点可见",
             "x-fix": "填 public 或 internal",
         },
@@ -97,14 +106,16 @@ ENTRY_SCHEMA: dict[str, Any] = {
                 "team": {**_text, "description": "负责的组"},
                 "collect": {**_texts, "description": "转交前先收集的信息"},
                 "respond_within": {
-                    "type": "string", "pattern": r"^[1-9][0-9]*(m|h|d)$",
+                    "type": "string",
+                    "pattern": r"^[1-9][0-9]*(m|h|d)$",
                     "description": "承诺的响应时间,例如 30m、2h、1d",
                     "x-fix": "写成数字加单位:m 分钟、h 小时、d 天,例如 2h",
                 },
             },
         },
         "related": {
-            "type": "array", "items": {"type": "string", "pattern": SLUG},
+            "type": "array",
+            "items": {"type": "string", "pattern": SLUG},
             "description": "相关条目的 id",
             "x-fix": "写成条目 id 的列表,例如 `related: [refund-timeline]`",
         },
@@ -119,7 +130,8 @@ ENTRY_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "title": {**_text, "description": "链接标题"},
                     "url": {
-                        "type": "string", "pattern": r"^https?://\S+$",
+                        "type": "string",
+                        "pattern": r"^https?://\S+$",
                         "description": "以 http:// 或 https:// 开头的网址",
                         "x-fix": "只能链接 http:// 或 https:// 开头的网址",
                     },
@@ -127,17 +139,23 @@ ENTRY_SCHEMA: dict[str, Any] = {
             },
         },
         "reviewed": {
-            "type": "string", "format": "date", "pattern": DATE,
+            "type": "string",
+            "format": "date",
+            "pattern": DATE,
             "description": "负责人最近一次确认内容无误的日期,YYYY-MM-DD",
             "x-fix": "写成 YYYY-MM-DD,例如 2026-10-01",
         },
         "review_every": {
-            "type": "string", "pattern": r"^[1-9][0-9]{0,3}[dwmy]$", "default": "180d",
+            "type": "string",
+            "pattern": r"^[1-9][0-9]{0,3}[dwmy]$",
+            "default": "180d",
             "description": "复核周期:90d、26w、6m、1y;过期未复核会提示",
             "x-fix": "写成数字加单位:d 天、w 周、m 月、y 年,例如 90d",
         },
         "expires": {
-            "type": "string", "format": "date", "pattern": DATE,
+            "type": "string",
+            "format": "date",
+            "pattern": DATE,
             "description": "到期日(限时通知用):过了这一天条目不再出现在站点上",
             "x-fix": "写成 YYYY-MM-DD,例如 2027-01-13",
         },
@@ -153,8 +171,11 @@ SECTION_SCHEMA: dict[str, Any] = {
     "required": ["title"],
     "properties": {
         "title": {**_text, "description": "栏目名称", "x-fix": "写上栏目名称,例如 `title: 报修`"},
-        "order": {"type": "integer", "description": "排序,数字小的在前",
-                  "x-fix": "写一个整数,例如 `order: 1`"},
+        "order": {
+            "type": "integer",
+            "description": "排序,数字小的在前",
+            "x-fix": "写一个整数,例如 `order: 1`",
+        },
         "description": {**_text, "description": "栏目简介"},
     },
 }
@@ -168,10 +189,17 @@ STAFF_SCHEMA: dict[str, Any] = {
         "additionalProperties": False,
         "required": ["handle", "name", "email"],
         "properties": {
-            "handle": {"type": "string", "pattern": SLUG, "x-fix": "小写字母和连字符,例如 zhang-wei"},
+            "handle": {
+                "type": "string",
+                "pattern": SLUG,
+                "x-fix": "小写字母和连字符,例如 zhang-wei",
+            },
             "name": _text,
-            "email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+$",
-                      "x-fix": "写成 name@example.com 的形式"},
+            "email": {
+                "type": "string",
+                "pattern": r"^[^@\s]+@[^@\s]+$",
+                "x-fix": "写成 name@example.com 的形式",
+            },
             "team": _text,
         },
     },
@@ -181,12 +209,19 @@ SYNONYMS_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "title": "搜索同义词组",
     "type": "array",
-    "items": {"type": "array", "minItems": 2, "items": _text,
-              "x-fix": "每组写成一行列表,至少两个词,例如 `- [快递, 包裹]`"},
+    "items": {
+        "type": "array",
+        "minItems": 2,
+        "items": _text,
+        "x-fix": "每组写成一行列表,至少两个词,例如 `- [快递, 包裹]`",
+    },
 }
 
 _TYPE_NAMES = {
-    "string": "文字", "integer": "整数", "array": "列表", "object": "键值(字段: 值)",
+    "string": "文字",
+    "integer": "整数",
+    "array": "列表",
+    "object": "键值(字段: 值)",
 }
 
 
@@ -208,7 +243,7 @@ def _type_of(value: Any) -> str:
     return type(value).__name__
 
 
-def _label(path: tuple[str | int, ...]) -> str:
+def field_label(path: tuple[str | int, ...]) -> str:
     parts: list[str] = []
     for part in path:
         if isinstance(part, int):
@@ -240,34 +275,52 @@ def _check(
         out.append(Problem(file, line, col, Severity.ERROR, message, hint, code))
 
     kind = schema.get("type")
-    name = _label(path)
+    name = field_label(path)
     if value is None and path:
         err(f"`{name}` 是空的", fix or "填写内容,或删掉这一行", "empty-value")
         return
     if kind == "object":
         if not isinstance(value, dict):
             what = "条目文件" if not path else f"`{name}`"
-            err(f"{what}应该是{_TYPE_NAMES['object']},现在是{_type_of(value)}",
-                fix or "每行写成 `字段: 值` 的形式", "not-a-mapping" if not path else "type")
+            err(
+                f"{what}应该是{_TYPE_NAMES['object']},现在是{_type_of(value)}",
+                fix or "每行写成 `字段: 值` 的形式",
+                "not-a-mapping" if not path else "type",
+            )
             return
         props: dict[str, Any] = schema.get("properties", {})
         for key in value:
             if key not in props and schema.get("additionalProperties") is False:
-                kline, kcol = doc.positions.get((*path, key), (line, col))
+                kline, kcol = doc.key_positions.get((*path, key), (line, col))
                 close = difflib.get_close_matches(str(key), list(props), n=1, cutoff=0.6)
-                hint = (f"是不是想写 `{close[0]}`?" if close
-                        else f"可用的字段:{', '.join(props)}")
+                hint = f"是不是想写 `{close[0]}`?" if close else f"可用的字段:{', '.join(props)}"
                 where = f"`{name}` 里" if path else ""
-                out.append(Problem(file, kline, kcol, Severity.ERROR,
-                                   f"{where}未知字段 `{key}`", hint, "unknown-key"))
+                out.append(
+                    Problem(
+                        file,
+                        kline,
+                        kcol,
+                        Severity.ERROR,
+                        f"{where}未知字段 `{key}`",
+                        hint,
+                        "unknown-key",
+                    )
+                )
         for key in schema.get("required", []):
             if key not in value:
                 where = f"`{name}` 缺少" if path else "缺少"
                 sub = props.get(key, {})
-                out.append(Problem(file, line, col, Severity.ERROR,
-                                   f"{where}必填字段 `{key}`",
-                                   f"加上 `{key}:`({sub.get('description', '')})",
-                                   "missing-key"))
+                out.append(
+                    Problem(
+                        file,
+                        line,
+                        col,
+                        Severity.ERROR,
+                        f"{where}必填字段 `{key}`",
+                        f"加上 `{key}:`({sub.get('description', '')})",
+                        "missing-key",
+                    )
+                )
         for key, sub in props.items():
             if key in value:
                 _check(value[key], sub, (*path, key), doc, file, out)
@@ -291,27 +344,30 @@ def _check(
     if kind == "string":
         if schema.get("format") == "date":
             if isinstance(value, BadDate):
-                err(f"`{name}` 的日期 `{value}` 不存在", "检查月份和日期,例如 2 月没有 30 日",
-                    "bad-date")
+                err(
+                    f"`{name}` 的日期 `{value}` 不存在",
+                    "检查月份和日期,例如 2 月没有 30 日",
+                    "bad-date",
+                )
             elif not isinstance(value, date):
                 err(f"`{name}` 应该是日期 YYYY-MM-DD,现在是 `{value}`", fix, "bad-date")
             return
         if isinstance(value, dict | list):
-            err(f"`{name}` 应该是{_TYPE_NAMES['string']},现在是{_type_of(value)}",
-                fix or "直接写文字;含冒号等符号时用引号括起来")
+            err(
+                f"`{name}` 应该是{_TYPE_NAMES['string']},现在是{_type_of(value)}",
+                fix or "直接写文字;含冒号等符号时用引号括起来",
+            )
             return
         text = str(value) if not isinstance(value, bool) else value
         if isinstance(text, bool):
-            err(f"`{name}` 应该是文字,现在被读成了布尔值",
-                "给这个值加上引号,例如 `\"yes\"`", "type")
+            err(f"`{name}` 应该是文字,现在被读成了布尔值", '给这个值加上引号,例如 `"yes"`', "type")
             return
         if "enum" in schema and text not in schema["enum"]:
             err(f"`{name}` 的值 `{text}` 不在可选范围内", fix, "enum")
         elif schema.get("minLength") and not text.strip():
             err(f"`{name}` 是空的", fix or "填写内容,或删掉这一行", "empty-value")
         elif "maxLength" in schema and len(text) > schema["maxLength"]:
-            err(f"`{name}` 有 {len(text)} 个字,超过 {schema['maxLength']} 字上限",
-                fix, "too-long")
+            err(f"`{name}` 有 {len(text)} 个字,超过 {schema['maxLength']} 字上限", fix, "too-long")
         elif "pattern" in schema and not re.match(schema["pattern"], text):
             err(f"`{name}` 的值 `{text}` 格式不对", fix, "pattern")
         return

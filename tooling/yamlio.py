@@ -46,6 +46,8 @@ class Document:
     positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
     # Which literal style each string scalar used, for mapping text offsets to lines.
     block_scalars: set[FieldPath] = field(default_factory=set)
+    # Where each mapping key itself stands (for "unknown key" and "duplicate key").
+    key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
 
 
 def _err(file: str, line: int, col: int, message: str, hint: str, code: str) -> Problem:
@@ -58,8 +60,14 @@ def decode(raw: bytes, file: str) -> tuple[str | None, list[Problem]]:
         raw = raw[3:]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [
-            _err(file, 1, 1, "文件是 UTF-16 编码,不是 UTF-8",
-                 "用编辑器另存为 UTF-8(VS Code:右下角编码 → 通过编码保存 → UTF-8)", "encoding")
+            _err(
+                file,
+                1,
+                1,
+                "文件是 UTF-16 编码,不是 UTF-8",
+                "用编辑器另存为 UTF-8(VS Code:右下角编码 → 通过编码保存 → UTF-8)",
+                "encoding",
+            )
         ]
     try:
         text = raw.decode("utf-8")
@@ -68,18 +76,23 @@ def decode(raw: bytes, file: str) -> tuple[str | None, list[Problem]]:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         guess = _guess_encoding(raw)
         name = f"看起来是 {guess}" if guess else "编码无法识别"
-        source = guess.split(" ")[0] if guess else "GBK"
+        source = guess or "GBK"
         return None, [
-            _err(file, line, col, f"文件不是 UTF-8 编码({name})",
-                 f"转换为 UTF-8 后再保存,例如 `iconv -f {source} -t UTF-8 文件 > 新文件`,"
-                 f"或在 VS Code 中“通过编码重新打开 → {source}”再“通过编码保存 → UTF-8”",
-                 "encoding")
+            _err(
+                file,
+                line,
+                col,
+                f"文件不是 UTF-8 编码({name})",
+                f"转换为 UTF-8 后再保存,例如 `iconv -f {source} -t UTF-8 文件 > 新文件`,"
+                f"或在 VS Code 中“通过编码重新打开 → {source}”再“通过编码保存 → UTF-8”",
+                "encoding",
+            )
         ]
     return text.replace("\r\n", "\n").replace("\r", "\n"), []
 
 
 def _guess_encoding(raw: bytes) -> str:
-    for name, label in (("gb18030", "GBK/GB18030"), ("big5", "Big5"), ("shift_jis", "Shift_JIS")):
+    for name, label in (("gb18030", "GBK"), ("big5", "Big5"), ("shift_jis", "Shift_JIS")):
         try:
             raw.decode(name)
         except UnicodeDecodeError:
@@ -94,9 +107,15 @@ def find_tab_indents(text: str, file: str) -> list[Problem]:
         indent = line[: len(line) - len(line.lstrip(" \t"))]
         if "\t" in indent and line.strip():
             problems.append(
-                _err(file, number, indent.index("\t") + 1, "缩进里有 Tab 制表符",
-                     "YAML 只能用空格缩进,把 Tab 换成两个空格"
-                     "(VS Code:右下角“制表符长度” → 使用空格缩进)", "tab")
+                _err(
+                    file,
+                    number,
+                    indent.index("\t") + 1,
+                    "缩进里有 Tab 制表符",
+                    "YAML 只能用空格缩进,把 Tab 换成两个空格"
+                    "(VS Code:右下角“制表符长度” → 使用空格缩进)",
+                    "tab",
+                )
             )
     return problems
 
@@ -108,8 +127,14 @@ def parse(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         return None, problems
     if not _has_content(text):
         return None, [
-            _err(file, 1, 1, "文件是空的", "写入条目内容(可用 `kb new` 生成模板),或删除此文件",
-                 "empty")
+            _err(
+                file,
+                1,
+                1,
+                "文件是空的",
+                "写入条目内容(可用 `kb new` 生成模板),或删除此文件",
+                "empty",
+            )
         ]
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -120,19 +145,33 @@ def parse(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         if exc.context:
             what = f"{exc.context}, {what}"
         return None, [
-            _err(file, line, col, f"YAML 语法错误:{what}",
-                 "检查这一行及上一行的缩进、冒号后的空格和引号是否成对", "yaml-syntax")
+            _err(
+                file,
+                line,
+                col,
+                f"YAML 语法错误:{what}",
+                "检查这一行及上一行的缩进、冒号后的空格和引号是否成对",
+                "yaml-syntax",
+            )
         ]
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml reader errors
         return None, [_err(file, 1, 1, f"YAML 无法读取:{exc}", "检查文件内容", "yaml-syntax")]
     if node is None:
         return None, [
-            _err(file, 1, 1, "文件是空的", "写入条目内容(可用 `kb new` 生成模板),或删除此文件",
-                 "empty")
+            _err(
+                file,
+                1,
+                1,
+                "文件是空的",
+                "写入条目内容(可用 `kb new` 生成模板),或删除此文件",
+                "empty",
+            )
         ]
     doc = Document(None)
     seen: set[int] = set()
     doc.data = _convert(node, (), doc, file, seen, problems)
+    if any(p.code == "alias" for p in problems):
+        return None, [p for p in problems if p.code == "alias"][:1]
     return doc, problems
 
 
@@ -153,8 +192,14 @@ def _convert(
     if id(node) in seen:
         # The composer reuses the node object for an alias: refuse instead of expanding.
         problems.append(
-            _err(file, line, col, "使用了 YAML 锚点/别名(& 和 *)",
-                 "知识库条目不支持锚点和别名,请直接写出完整内容", "alias")
+            _err(
+                file,
+                line,
+                col,
+                "使用了 YAML 锚点/别名(& 和 *)",
+                "知识库条目不支持锚点和别名,请直接写出完整内容",
+                "alias",
+            )
         )
         return None
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
@@ -167,18 +212,26 @@ def _convert(
             kline = key_node.start_mark.line + 1
             if key in result or key in first_line:
                 problems.append(
-                    _err(file, kline, key_node.start_mark.column + 1,
-                         f"字段 `{key}` 写了两次(第一次在第 {first_line[key]} 行)",
-                         "删掉其中一个,或把两处内容合并", "duplicate-key")
+                    _err(
+                        file,
+                        kline,
+                        key_node.start_mark.column + 1,
+                        f"字段 `{key}` 写了两次(第一次在第 {first_line[key]} 行)",
+                        "删掉其中一个,或把两处内容合并",
+                        "duplicate-key",
+                    )
                 )
                 continue
             first_line[key] = kline
+            doc.key_positions[(*path, key)] = (kline, key_node.start_mark.column + 1)
             result[key] = _convert(value_node, (*path, key), doc, file, seen, problems)
             doc.positions[(*path, key)] = (
-                value_node.start_mark.line + 1,
-                value_node.start_mark.column + 1,
-            ) if isinstance(value_node, yaml.ScalarNode) and value_node.value else (
-                kline, key_node.start_mark.column + 1
+                (
+                    value_node.start_mark.line + 1,
+                    value_node.start_mark.column + 1,
+                )
+                if isinstance(value_node, yaml.ScalarNode) and value_node.value
+                else (kline, key_node.start_mark.column + 1)
             )
         return result
     if isinstance(node, yaml.SequenceNode):

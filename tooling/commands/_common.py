@@ -11,18 +11,28 @@ from tooling.errors import ContentError, UsageError
 
 
 def add_kb_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kb", default="kb", metavar="DIR",
-                        help="knowledge-base folder (default: ./kb)")
+    parser.add_argument(
+        "--kb", default="kb", metavar="DIR", help="knowledge-base folder (default: ./kb)"
+    )
 
 
 def add_today_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--today", type=parse_date, default=None, metavar="YYYY-MM-DD",
-                        help="judge staleness and expiry as of this day (default: today)")
+    parser.add_argument(
+        "--today",
+        type=parse_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="judge staleness and expiry as of this day (default: today)",
+    )
 
 
 def add_audience_argument(parser: argparse.ArgumentParser, default: str = "staff") -> None:
-    parser.add_argument("--audience", choices=("public", "staff"), default=default,
-                        help=f"which site's entries: public ones only, or all (default: {default})")
+    parser.add_argument(
+        "--audience",
+        choices=("public", "staff"),
+        default=default,
+        help=f"which site's entries: public ones only, or all (default: {default})",
+    )
 
 
 def parse_date(text: str) -> date:

@@ -6,7 +6,6 @@ import argparse
 import re
 import sys
 from datetime import date
-from pathlib import Path
 
 from tooling.commands._common import add_kb_argument, kb_root
 from tooling.errors import UsageError
@@ -67,23 +66,29 @@ review_every: 180d
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", metavar="SECTION/ID",
-                        help="section folder and new entry id, e.g. repairs/water-leak")
+    parser.add_argument(
+        "target",
+        metavar="SECTION/ID",
+        help="section folder and new entry id, e.g. repairs/water-leak",
+    )
     add_kb_argument(parser)
-    parser.add_argument("--owner", metavar="HANDLE",
-                        help="owner handle from _staff.yaml (default: the first one)")
+    parser.add_argument(
+        "--owner", metavar="HANDLE", help="owner handle from _staff.yaml (default: the first one)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     root = kb_root(args)
     section, _, entry_id = args.target.strip("/").rpartition("/")
     if not section or not SLUG.match(entry_id):
-        raise UsageError(f"expected SECTION/ID with a slug id, e.g. repairs/water-leak; "
-                         f"got {args.target!r}")
+        raise UsageError(
+            f"expected SECTION/ID with a slug id, e.g. repairs/water-leak; got {args.target!r}"
+        )
     folder = root / section
     if not (folder / "_section.yaml").is_file():
-        raise UsageError(f"section {section!r} not found: create {folder}/_section.yaml "
-                         "with `title:` first")
+        raise UsageError(
+            f"section {section!r} not found: create {folder}/_section.yaml with `title:` first"
+        )
     path = folder / f"{entry_id}.yaml"
     if path.exists():
         raise UsageError(f"{path} already exists; choose another id")
@@ -94,8 +99,9 @@ def run(args: argparse.Namespace) -> int:
     owner = args.owner or (handles[0] if handles else "your-handle")
     if handles and owner not in handles:
         raise UsageError(f"unknown owner {owner!r}; choose one of: {', '.join(handles)}")
-    path.write_text(TEMPLATE.format(id=entry_id, owner=owner, today=date.today().isoformat()),
-                    encoding="utf-8")
+    path.write_text(
+        TEMPLATE.format(id=entry_id, owner=owner, today=date.today().isoformat()), encoding="utf-8"
+    )
     print(path)
     print(f"wrote {path}; edit it, then run `kb validate`", file=sys.stderr)
     return 0

@@ -21,8 +21,13 @@ SCHEMAS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", nargs="?", choices=sorted(SCHEMAS), default="entry",
-                        help="which file's schema (default: entry)")
+    parser.add_argument(
+        "kind",
+        nargs="?",
+        choices=sorted(SCHEMAS),
+        default="entry",
+        help="which file's schema (default: entry)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

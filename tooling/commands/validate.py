@@ -17,8 +17,12 @@ ORDER = 10
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_kb_argument(parser)
-    parser.add_argument("--format", choices=("text", "json", "github"), default="text",
-                        help="text for people, json for tools, github for Actions annotations")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text for people, json for tools, github for Actions annotations",
+    )
     add_today_argument(parser)
 
 
@@ -45,15 +49,21 @@ def run(args: argparse.Namespace) -> int:
     result = validate(kb_root(args), args.today)
     label = args.kb
     if args.format == "json":
-        json.dump([p.to_json(label) for p in result.problems], sys.stdout,
-                  ensure_ascii=False, indent=2)
+        json.dump(
+            [p.to_json(label) for p in result.problems], sys.stdout, ensure_ascii=False, indent=2
+        )
         sys.stdout.write("\n")
     else:
         for problem in result.problems:
-            line = (github_annotation(problem, label) if args.format == "github"
-                    else problem.format(label))
+            line = (
+                github_annotation(problem, label)
+                if args.format == "github"
+                else problem.format(label)
+            )
             print(line)
-        summary = (f"{len(result.kb.entries)} entries checked: "
-                   f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)")
+        summary = (
+            f"{len(result.kb.entries)} entries checked: "
+            f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)"
+        )
         print(summary, file=sys.stderr)
     return EXIT_CONTENT if result.errors else EXIT_OK
