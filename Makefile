@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 KB ?= kb
 OUT ?= site
 PORT ?= 8000
+FORMAT ?= text
+BASE ?= origin/main
 
 .PHONY: help install test-deps test lint typecheck validate build build-public build-staff \
-        serve ci bench clean
+        serve ci bench clean diff
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -33,8 +35,11 @@ lint: install ## ruff lint and format check
 typecheck: install ## mypy over tooling/ and feedback_app/
 	$(BIN)/mypy
 
-validate: install ## validate the knowledge base
-	$(BIN)/kb validate --kb $(KB)
+validate: install ## validate the knowledge base (FORMAT=text|json|github)
+	$(BIN)/kb validate --kb $(KB) --format $(FORMAT)
+
+diff: install ## Markdown list of entries changed since BASE (default origin/main)
+	@$(BIN)/kb diff $(BASE) HEAD --kb $(KB) --format markdown
 
 build: build-public build-staff ## build both sites into $(OUT)/public and $(OUT)/staff
 
