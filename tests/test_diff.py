@@ -15,11 +15,13 @@ from tooling.gitdiff import diff
 
 @pytest.fixture
 def history(make_kb: Callable[[dict[str, str]], Path], make_repo: Callable[[Path], Path]) -> Path:
-    source = make_kb({
-        "repairs/keep.yaml": entry_yaml("keep"),
-        "repairs/edit.yaml": entry_yaml("edit"),
-        "repairs/drop.yaml": entry_yaml("drop"),
-    })
+    source = make_kb(
+        {
+            "repairs/keep.yaml": entry_yaml("keep"),
+            "repairs/edit.yaml": entry_yaml("edit"),
+            "repairs/drop.yaml": entry_yaml("drop"),
+        }
+    )
     repo = make_repo(source)
     git(repo, "tag", "v1")
     kb = repo / "kb"

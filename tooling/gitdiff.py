@@ -108,8 +108,11 @@ def format_markdown(result: KbDiff) -> str:
         "| 变化 | 条目 | 标准问 | 字段 |",
         "|---|---|---|---|",
     ]
-    for label, items in (("新增", result.added), ("删除", result.removed),
-                         ("修改", result.changed)):
+    for label, items in (
+        ("新增", result.added),
+        ("删除", result.removed),
+        ("修改", result.changed),
+    ):
         for item in items:
             question = item.question.replace("|", "\\|")
             lines.append(f"| {label} | `{item.id}` | {question} | {', '.join(item.fields)} |")
@@ -124,6 +127,7 @@ def format_text(result: KbDiff) -> str:
         for item in items:
             detail = f" [{', '.join(item.fields)}]" if item.fields else ""
             lines.append(f"{sign} {item.id}  {item.question}{detail}")
-    lines.append(f"{len(result.added)} added, {len(result.removed)} removed, "
-                 f"{len(result.changed)} changed")
+    lines.append(
+        f"{len(result.added)} added, {len(result.removed)} removed, {len(result.changed)} changed"
+    )
     return "\n".join(lines) + "\n"

@@ -19,19 +19,32 @@ ORDER = 70
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("base", metavar="BASE", help="base revision, e.g. origin/main")
-    parser.add_argument("head", metavar="HEAD", nargs="?", default="HEAD",
-                        help="head revision (default: HEAD)")
-    parser.add_argument("--kb", default="kb", metavar="DIR",
-                        help="knowledge-base folder in the working tree (default: ./kb)")
-    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text",
-                        help="markdown is what CI writes to the job summary")
+    parser.add_argument(
+        "head", metavar="HEAD", nargs="?", default="HEAD", help="head revision (default: HEAD)"
+    )
+    parser.add_argument(
+        "--kb",
+        default="kb",
+        metavar="DIR",
+        help="knowledge-base folder in the working tree (default: ./kb)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="markdown is what CI writes to the job summary",
+    )
 
 
 def _repo_and_path(kb: str) -> tuple[Path, str]:
     folder = Path(kb).resolve()
     probe = folder if folder.is_dir() else folder.parent
-    done = subprocess.run(["git", "-C", str(probe), "rev-parse", "--show-toplevel"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "-C", str(probe), "rev-parse", "--show-toplevel"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise UsageError(f"{kb} is not inside a git repository")
     top = Path(done.stdout.strip())
