@@ -55,7 +55,7 @@ serve: install ## build and serve the staff site with live reload on http://127.
 ci: lint typecheck validate test build ## everything CI runs, locally
 
 bench: install ## run the benchmarks (slow; prints figures)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH)
 
 clean: ## remove build output and caches
 	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache
