@@ -451,3 +451,11 @@ def test_cli_bad_content_never_tracebacks(
     assert main(["validate", "--kb", str(root)]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err
+
+
+def test_yaml_booleans_in_text_fields_ask_for_quotes(make_kb: MakeKb) -> None:
+    root = make_kb({"repairs/b.yaml": entry_yaml("b", phrasings="\n  - 能退吗\n  - yes")})
+    assert only(root, "repairs/b.yaml") == [
+        "repairs/b.yaml:12:5: error: `phrasings[2]` 应该是文字,现在被读成了布尔值 — "
+        '给这个值加上引号,例如 `"yes"`'
+    ]

@@ -239,7 +239,8 @@ def _convert(
             _convert(item, (*path, i), doc, file, seen, problems)
             for i, item in enumerate(node.value)
         ]
-    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+    assert isinstance(node, yaml.ScalarNode)
+    if node.style in ("|", ">"):
         doc.block_scalars.add(path)
     return _scalar(node)
 
