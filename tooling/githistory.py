@@ -23,7 +23,7 @@ from tooling.errors import UsageError
 log = logging.getLogger("zhiku.githistory")
 
 FLAG_PREFIX = "flag/"
-FLAG_REF_PATTERNS = ("refs/heads/flag/", "refs/remotes/*/flag/")
+FLAG_REF_PATTERNS = ("refs/heads/flag/", "refs/remotes/*/flag/**")
 # Record start, field separator: neither can appear in names, dates, hashes or trailers.
 _RS, _FS = "\x1e", "\x00"
 _LOG_FORMAT = "%x1e" + "%x00".join(
@@ -96,7 +96,9 @@ def find_repo(path: Path) -> Path | None:
     try:
         done = subprocess.run(
             ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
     except (FileNotFoundError, NotADirectoryError):
         return None
@@ -164,8 +166,12 @@ def iter_commits(repo: Path, revs: Iterable[str]) -> Iterator[Commit]:
     start = last = time.monotonic()
     count = 0
     with subprocess.Popen(
-        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        encoding="utf-8", errors="replace",
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        encoding="utf-8",
+        errors="replace",
     ) as proc:
         assert proc.stdin and proc.stdout and proc.stderr
         proc.stdin.write("\n".join(revs) + "\n")

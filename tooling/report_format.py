@@ -1,0 +1,374 @@
+"""Format a :class:`~tooling.report.Report` as text (terminal), Markdown or JSON.
+
+Headings are Chinese, as the team reads them; JSON keys are English. Markdown
+escapes every piece of user text (entry questions, logged search queries, commit
+subjects): the staff site renders it, and a logged query is typed by anyone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from tooling.report import (
+    EXPIRING_DAYS,
+    MERGED_POINTS,
+    MIN_PHRASINGS,
+    RAISED_POINTS,
+    EntryRef,
+    MissingCluster,
+    OpenFlagGroup,
+    Report,
+)
+
+KIND_LABELS = {"wrong": "答案有误", "missing": "缺少内容", "unclear": "说得不清"}
+MAX_CLUSTERS = 30
+SCORE_RULE = f"积分 = 提出 × {RAISED_POINTS} + 被采纳 × {MERGED_POINTS}"
+
+
+def kind_label(kind: str) -> str:
+    return f"{KIND_LABELS.get(kind, kind)} ({kind})"
+
+
+def owner_label(name: str, handle: str) -> str:
+    if not handle:
+        return "(无负责人)"
+    return f"{name} ({handle})" if name and name != handle else handle
+
+
+def period(report: Report) -> str:
+    return f"统计期 {report.since} 至 {report.today}"
+
+
+def summary_line(report: Report) -> str:
+    h = report.health
+    return (
+        f"共 {h.entries} 条:过期未复核 {h.stale} 条,{EXPIRING_DAYS} 天内到期 {h.expiring} 条,"
+        f"已过期 {h.expired} 条,内容单薄 {len(h.thin)} 条"
+    )
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        for extra in ("score", "oldest_days", "has_history"):
+            if hasattr(type(value), extra):
+                data[extra] = getattr(value, extra)
+        return data
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def to_json(report: Report) -> str:
+    data = _jsonable(report)
+    data["score_rule"] = {"raised": RAISED_POINTS, "merged": MERGED_POINTS}
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+# ---------------------------------------------------------------- text
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, cells: int) -> str:
+    return text + " " * max(cells - width(text), 0)
+
+
+def _columns(rows: list[list[str]], indent: str = "  ") -> Iterator[str]:
+    widths = [max(width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [
+            pad(cell, w) if i < len(row) - 1 else cell
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        yield (indent + "  ".join(cells)).rstrip()
+
+
+def _one_line(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _due(kind: str, ref: EntryRef) -> str:
+    if kind == "stale":
+        if ref.days == 0:
+            return f"今天到复核期({ref.due})"
+        return f"超期 {ref.days} 天(应于 {ref.due} 复核)"
+    if kind == "expiring":
+        return f"还剩 {ref.days} 天({ref.due} 到期)"
+    return f"已过期 {ref.days} 天({ref.due})"
+
+
+def to_text(report: Report) -> str:
+    out = [f"知库报告 {report.today}({period(report)})", ""]
+    h = report.health
+    out += ["== 知识健康 ==", summary_line(report)]
+    if report.kb_errors:
+        out.append(
+            f"注意:知识库有 {report.kb_errors} 个错误,出错的条目不在本报告里(运行 kb validate 查看)"
+        )
+    for o in h.owners:
+        out += [
+            "",
+            f"{owner_label(o.name, o.handle)}:过期未复核 {len(o.stale)},"
+            f"即将到期 {len(o.expiring)},已过期 {len(o.expired)}",
+        ]
+        rows = [
+            [label, ref.id, _one_line(ref.question, 30), _due(kind, ref)]
+            for kind, label, refs in (
+                ("stale", "过期未复核", o.stale),
+                ("expiring", "即将到期", o.expiring),
+                ("expired", "已过期", o.expired),
+            )
+            for ref in refs
+        ]
+        out += _columns(rows, "    ")
+    if h.thin:
+        out += ["", f"内容单薄(问法少于 {MIN_PHRASINGS} 条或没有常见场景):"]
+        out += _columns(
+            [
+                [
+                    t.entry.id,
+                    f"问法 {t.phrasings} 条",
+                    f"场景 {t.scenarios} 个",
+                    f"负责人 {owner_label(t.owner_name, t.entry.owner)}",
+                ]
+                for t in h.thin
+            ]
+        )
+    out += ["", "分区统计:"]
+    out += _columns(
+        [["分区", "名称", "条目", "公开", "内部", "过期未复核"]]
+        + [
+            [
+                s.path or "(root)",
+                s.title,
+                str(s.entries),
+                str(s.public),
+                str(s.internal),
+                str(s.stale),
+            ]
+            for s in h.sections
+        ]
+    )
+    out += ["", "== 待处理反馈 =="]
+    if not report.has_history:
+        out.append(f"没有 git 历史:{report.history_note}")
+    elif not report.open_flags:
+        out.append("没有未处理的反馈。")
+    for g in report.open_flags:
+        out.append(
+            f"{g.entry_id}  {kind_label(g.kind)}  {len(g.flags)} 条,最早 {g.oldest_days}"
+            f" 天前  负责人 {owner_label(g.owner_name, g.owner)}"
+            + (f"  “{_one_line(g.question, 30)}”" if g.question else "  (条目不存在)")
+        )
+        out += _columns(
+            [
+                [
+                    f.flag_id,
+                    str(f.raised),
+                    f"{f.age_days} 天",
+                    owner_label(f.by_name, f.by),
+                    f.branch,
+                ]
+                for f in g.flags
+            ],
+            "    ",
+        )
+    out += ["", f"== 贡献榜 ==({period(report)};{SCORE_RULE})"]
+    if not report.has_history:
+        out.append(f"没有 git 历史:{report.history_note}")
+    elif not report.credit:
+        out.append("统计期内没有人提出或被采纳反馈。")
+    else:
+        out += _columns(
+            [["名次", "姓名", "提出", "被采纳", "积分"]]
+            + [
+                [str(i), owner_label(r.name, r.handle), str(r.raised), str(r.merged), str(r.score)]
+                for i, r in enumerate(report.credit, 1)
+            ]
+        )
+    out += ["", f"== 缺失知识 ==(没有可靠答案的提问,{period(report)},共 {report.queries} 次)"]
+    if not report.missing:
+        out.append("没有记录。")
+    for c in report.missing[:MAX_CLUSTERS]:
+        out.append(f"{c.count:>4} 次  最近 {c.last_seen.date()}  “{_one_line(c.representative)}”")
+        if len(c.variants) > 1:
+            others = "、".join(f"“{_one_line(v, 20)}”" for v in c.variants[1:4])
+            more = f" 等 {len(c.variants) - 1} 种" if len(c.variants) > 4 else ""
+            out.append(f"        其他说法:{others}{more}")
+        if c.nearest:
+            out.append(
+                f"        最接近:{c.nearest.entry_id}“{_one_line(c.nearest.question, 30)}”"
+                "(可补充为问法或场景)"
+            )
+    if len(report.missing) > MAX_CLUSTERS:
+        out.append(f"…… 另有 {len(report.missing) - MAX_CLUSTERS} 组(--format json 查看全部)")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- Markdown
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|~])")
+
+
+def md(text: str) -> str:
+    """User text safe inside a Markdown paragraph or table cell: HTML escaped, Markdown
+    syntax and pipes backslash-escaped, newlines folded."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(text.split()), quote=False))
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _md_ref(ref: EntryRef) -> str:
+    return f"`{ref.id}` {md(ref.question)}"
+
+
+def md_health(report: Report, level: str = "##", after_summary: Sequence[str] = ()) -> list[str]:
+    h = report.health
+    out = [f"{level} 知识健康", "", md(summary_line(report)), "", *after_summary]
+    if report.kb_errors:
+        out += [
+            f'!!! warning "知识库有 {report.kb_errors} 个错误"',
+            "",
+            "    出错的条目不在本报告里,运行 `kb validate` 查看。",
+            "",
+        ]
+    if h.owners:
+        out += [f"{level}# 按负责人", ""]
+        rows = []
+        for o in h.owners:
+            for kind, label, refs in (
+                ("stale", "过期未复核", o.stale),
+                ("expiring", "即将到期", o.expiring),
+                ("expired", "已过期", o.expired),
+            ):
+                rows += [
+                    [md(owner_label(o.name, o.handle)), label, _md_ref(r), md(_due(kind, r))]
+                    for r in refs
+                ]
+        out += md_table(["负责人", "状态", "条目", "时间"], rows)
+    if h.thin:
+        out += [f"{level}# 内容单薄", "", f"问法少于 {MIN_PHRASINGS} 条或没有常见场景的条目:", ""]
+        out += md_table(
+            ["条目", "问法", "场景", "负责人"],
+            [
+                [
+                    _md_ref(t.entry),
+                    str(t.phrasings),
+                    str(t.scenarios),
+                    md(owner_label(t.owner_name, t.entry.owner)),
+                ]
+                for t in h.thin
+            ],
+        )
+    out += [f"{level}# 分区统计", ""]
+    out += md_table(
+        ["分区", "名称", "条目", "公开", "内部", "过期未复核"],
+        [
+            [
+                f"`{s.path or '(root)'}`",
+                md(s.title),
+                str(s.entries),
+                str(s.public),
+                str(s.internal),
+                str(s.stale),
+            ]
+            for s in h.sections
+        ],
+    )
+    return out
+
+
+def _md_group(g: OpenFlagGroup) -> list[str]:
+    return [
+        md(f.flag_id) + f" ({f.raised}, {f.age_days} 天, {md(owner_label(f.by_name, f.by))})"
+        for f in g.flags
+    ]
+
+
+def md_open_flags(report: Report, level: str = "##") -> list[str]:
+    out = [f"{level} 待处理反馈", ""]
+    if not report.has_history:
+        return [*out, f"没有 git 历史:{md(report.history_note)}", ""]
+    if not report.open_flags:
+        return [*out, "没有未处理的反馈。", ""]
+    rows = [
+        [
+            f"`{g.entry_id}` " + (md(g.question) if g.question else "(条目不存在)"),
+            kind_label(g.kind),
+            str(len(g.flags)),
+            f"{g.oldest_days} 天",
+            md(owner_label(g.owner_name, g.owner)),
+            "<br>".join(_md_group(g)),
+        ]
+        for g in report.open_flags
+    ]
+    return out + md_table(["条目", "类型", "条数", "最久", "负责人", "反馈"], rows)
+
+
+def md_credit(report: Report, level: str = "##") -> list[str]:
+    out = [f"{level} 贡献榜", "", f"{period(report)}。{SCORE_RULE}。", ""]
+    if not report.has_history:
+        return [*out, f"没有 git 历史:{md(report.history_note)}", ""]
+    if not report.credit:
+        return [*out, "统计期内没有人提出或被采纳反馈。", ""]
+    return out + md_table(
+        ["名次", "姓名", "提出", "被采纳", "积分"],
+        [
+            [str(i), md(owner_label(r.name, r.handle)), str(r.raised), str(r.merged), str(r.score)]
+            for i, r in enumerate(report.credit, 1)
+        ],
+    )
+
+
+def _md_cluster(c: MissingCluster) -> list[str]:
+    others = "、".join(md(v) for v in c.variants[1:4])
+    near = f"`{c.nearest.entry_id}` {md(c.nearest.question)}" if c.nearest else "—"
+    return [md(c.representative), str(c.count), str(c.last_seen.date()), others, near]
+
+
+def md_missing(report: Report, level: str = "##") -> list[str]:
+    out = [
+        f"{level} 缺失知识",
+        "",
+        f"搜索没有可靠答案的提问({period(report)},共 {report.queries} 次),"
+        "相近的说法归为一组;“最接近的条目”是可以补充问法或场景的地方。",
+        "",
+    ]
+    if not report.missing:
+        return [*out, "没有记录。", ""]
+    out += md_table(
+        ["提问", "次数", "最近", "其他说法", "最接近的条目"],
+        [_md_cluster(c) for c in report.missing[:MAX_CLUSTERS]],
+    )
+    if len(report.missing) > MAX_CLUSTERS:
+        out += [f"另有 {len(report.missing) - MAX_CLUSTERS} 组未列出。", ""]
+    return out
+
+
+def to_markdown(report: Report) -> str:
+    lines = [f"# 知库报告 {report.today}", "", f"{period(report)}。", ""]
+    lines += md_health(report) + md_open_flags(report) + md_credit(report) + md_missing(report)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+FORMATTERS = {"text": to_text, "markdown": to_markdown, "json": to_json}
