@@ -1,0 +1,168 @@
+"""The staff site's own search, in a real browser: Material's search box and result
+list, driven by the Zhiku worker (assets/javascripts/workers/zhiku-search-worker.js).
+
+The site is the real ``kb build --audience staff`` output for the eval KB.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _search_harness import answerable_queries, entry_id_of, serve
+from conftest import EVAL_KB, EVAL_QUERIES, REPO_ROOT
+
+from tooling.site_search import search
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# The eval KB has notices that expire in early 2027; judge the build as of a fixed day.
+BUILD_DAY = "2026-12-01"
+SEARCH_INPUT = "input[data-md-component=search-query]"
+RESULT_LINKS = ".md-search-result__list > li > a.md-search-result__link"
+WAIT_MS = 10_000
+
+
+@pytest.fixture(scope="module")
+def staff_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("search") / "staff"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tooling",
+            "build",
+            "--kb",
+            str(EVAL_KB),
+            "--audience",
+            "staff",
+            "--out",
+            str(out),
+            "--today",
+            BUILD_DAY,
+            "--config",
+            str(REPO_ROOT / "mkdocs.yml"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (out / "search" / "zhiku-index.json").is_file(), "kb build wrote no search index"
+    return out
+
+
+@pytest.fixture(scope="module")
+def site_url(staff_site: Path) -> Iterator[str]:
+    with serve(staff_site) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser: Any, site_url: str) -> Iterator[Any]:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(site_url)
+    yield page
+    page.close()
+    assert errors == []
+
+
+def ask(page: Any, query: str) -> list[str]:
+    """Type ``query`` into Material's search box; the result links, best first."""
+    box = page.locator(SEARCH_INPUT)
+    # Clear first and wait for the empty list, so the next list is this query's.
+    box.fill("")
+    box.press("End")
+    page.wait_for_function(f"!document.querySelector({json.dumps(RESULT_LINKS)})", timeout=WAIT_MS)
+    box.fill(query)
+    box.press("End")
+    page.wait_for_function(f"document.querySelector({json.dumps(RESULT_LINKS)})", timeout=WAIT_MS)
+    links: list[str] = page.eval_on_selector_all(RESULT_LINKS, "els => els.map(a => a.href)")
+    return links
+
+
+def test_dev_questions_hit_rates(page: Any) -> None:
+    page.locator(SEARCH_INPUT).focus()
+    rows = answerable_queries(EVAL_QUERIES)
+    hit1 = hit5 = 0
+    for query, expected in rows:
+        found = [entry_id_of(link) for link in ask(page, query)[:5]]
+        hit1 += found[:1] == [expected]
+        hit5 += expected in found
+    print(
+        f"\nbrowser search, staff site of the eval KB: hit@1 {hit1 / len(rows):.3f}, "
+        f"hit@5 {hit5 / len(rows):.3f} over {len(rows)} answerable dev questions"
+    )
+    assert hit1 / len(rows) >= 0.75
+    assert hit5 / len(rows) >= 0.90
+
+
+def test_traditional_characters_find_the_elevator_entry(page: Any) -> None:
+    page.locator(SEARCH_INPUT).focus()
+    links = ask(page, "電梯壞了")
+    assert entry_id_of(links[0]) == "elevator-fault"
+    first = page.locator(".md-search-result__list > li").first
+    assert "电梯" in first.locator("h1").inner_text()
+    assert first.locator("mark").count() > 0  # the matching words are highlighted
+
+
+def test_keyboard_picks_a_result_and_opens_its_page(page: Any, site_url: str) -> None:
+    page.locator(SEARCH_INPUT).focus()
+    ask(page, "楼上往下滴水怎么办")
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert "water-leak" in focused
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/property/repairs/water-leak/" in page.url
+    assert "漏水" in page.locator("h1").first.inner_text()
+
+
+def test_material_query_syntax_is_ignored(page: Any) -> None:
+    page.locator(SEARCH_INPUT).focus()
+    plain = ask(page, "天花板 滴水")
+    assert ask(page, "+天花板* -滴水~2") == plain
+
+
+def test_worker_protocol_and_reference_ranking(page: Any, staff_site: Path) -> None:
+    """Talk to the worker directly, as Material does; its ranking equals the reference."""
+    index = json.loads((staff_site / "search" / "zhiku-index.json").read_text("utf-8"))
+    queries = [q for q, _ in answerable_queries(EVAL_QUERIES)]
+    replies = page.evaluate(
+        """async queries => {
+          const worker = new Worker("assets/javascripts/workers/zhiku-search-worker.js")
+          const next = () => new Promise(resolve =>
+            worker.addEventListener("message", ev => resolve(ev.data), { once: true }))
+          worker.postMessage({ type: 0, data: { config: {}, docs: [], options: {} } })
+          const ready = await next()
+          const results = []
+          for (const query of ["", ...queries]) {
+            worker.postMessage({ type: 2, data: query })
+            results.push(await next())
+          }
+          worker.terminate()
+          return { ready, results }
+        }""",
+        queries,
+    )
+    assert replies["ready"] == {"type": 1}
+    empty, *results = replies["results"]
+    assert empty == {"type": 3, "data": {"items": []}}
+    for query, message in zip(queries, results, strict=True):
+        assert message["type"] == 3
+        items = message["data"]["items"]
+        assert all(
+            len(group) == 1 and set(group[0]) == {"location", "title", "text", "score", "terms"}
+            for group in items
+        )
+        got = [(g[0]["location"], round(g[0]["score"], 9)) for g in items[:5]]
+        want = [(loc, round(score, 9)) for loc, score in search(index, query, limit=5)]
+        assert got == want, query

@@ -1,0 +1,235 @@
+"""The browser search index (tooling/site_search.py): normalising, terms, weights, size."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from _search_harness import answerable_queries, entry_id_of, synthetic_kb
+from conftest import EVAL_KB, EVAL_QUERIES, entry_yaml
+
+from tooling.check import validate
+from tooling.model import KnowledgeBase
+from tooling.site_search import (
+    Normalizer,
+    build_index,
+    decode_postings,
+    encode_postings,
+    fold,
+    search,
+    slim_material_index,
+    snippet,
+    terms,
+    traditional_to_simplified,
+    unpack_terms,
+    write_index,
+)
+
+T2S = traditional_to_simplified()
+MakeKb = Callable[[dict[str, str | bytes]], Path]
+
+
+def load_kb(root: Path) -> KnowledgeBase:
+    result = validate(root)
+    assert result.errors == []
+    return result.kb
+
+
+def levels(index: dict, term: str) -> dict[str, int]:
+    """{entry location: weight level} of one term."""
+    table = unpack_terms(index)
+    return {index["docs"][doc][0]: level for doc, level in decode_postings(table[term])}
+
+
+@pytest.fixture(scope="module")
+def eval_index() -> dict:
+    return build_index(validate(EVAL_KB).kb.for_audience("staff"))
+
+
+# ------------------------------------------------------------------ normalising
+
+
+def test_fold_applies_nfkc_lower_case_and_traditional_to_simplified() -> None:
+    assert fold("ＷｉＦｉ密碼", T2S) == "wifi密码"
+    assert fold("電梯壞了，樓上漏水", T2S) == "电梯坏了,楼上漏水"
+
+
+def test_synonyms_become_the_first_word_of_their_group_longest_first() -> None:
+    normalize = Normalizer(T2S, [("优惠券", "优惠卷", "券"), ("漏水", "滴水"), ("会员", "VIP")])
+    assert normalize("天花板滴水") == "天花板漏水"
+    assert normalize("優惠卷能叠加吗") == "优惠券能叠加吗"
+    assert normalize("优惠券") == "优惠券"  # not 优惠优惠券
+    assert normalize("新人券") == "新人优惠券"
+    assert normalize("VIP 价") == "会员 价"
+    assert normalize("vipshop") == "vipshop"  # an ASCII synonym never cuts a word
+
+
+def test_terms_are_cjk_unigrams_bigrams_and_ascii_words() -> None:
+    assert terms("楼上漏水,wi-fi 5g") == [
+        "楼",
+        "上",
+        "漏",
+        "水",
+        "楼上",
+        "上漏",
+        "漏水",
+        "wi",
+        "fi",
+        "5g",
+    ]
+    assert terms("楼上漏水", unigrams=False) == ["楼上", "上漏", "漏水"]
+
+
+def test_snippet_is_the_start_of_the_rule_as_plain_text() -> None:
+    rule = "漏水属于**紧急报修**，请按[流程](https://x.example)处理：\n1. 立即关闭总阀。\n"
+    assert snippet(rule) == "漏水属于紧急报修，请按流程处理： 立即关闭总阀。"
+    assert snippet("一" * 100, limit=10) == "一" * 9 + "…"
+
+
+def test_postings_codec_round_trips_small_and_large_gaps() -> None:
+    postings = [(0, 1), (1, 63), (33, 7), (1057, 20), (100_000, 5)]
+    encoded = encode_postings(postings)
+    assert decode_postings(encoded) == postings
+    assert encoded[:4] == "01" + "0_"  # doc 0 level 1, doc 1 (gap 0) level 63
+    assert all(ch.isascii() for ch in encoded)
+
+
+# -------------------------------------------------------------------- the index
+
+
+def test_index_lists_each_entry_with_location_title_and_snippet(make_kb: MakeKb) -> None:
+    root = make_kb(
+        {
+            "repairs/water-leak.yaml": entry_yaml(
+                "water-leak", question="家里漏水怎么办?", rule="|\n  先关**总阀**。\n  再报修。"
+            ),
+            "fees/late-fee.yaml": entry_yaml("late-fee"),
+        }
+    )
+    index = build_index(load_kb(root))
+    assert index["docs"] == [
+        ["fees/late-fee/", "late-fee 怎么办?", "核心规则第一行。 第二行。"],
+        ["repairs/water-leak/", "家里漏水怎么办?", "先关总阀。 再报修。"],
+    ]
+    assert index["version"] == 1
+    assert json.loads(json.dumps(index)) == index
+
+
+def test_question_outweighs_tags_which_outweigh_the_rule(make_kb: MakeKb) -> None:
+    root = make_kb(
+        {
+            "a/in-question.yaml": entry_yaml(
+                "in-question", question="锅炉多久检修一次?", rule="|\n  每年一次。"
+            ),
+            "a/in-tags.yaml": entry_yaml(
+                "in-tags", question="暖气多久检修一次?", tags="[锅炉]", rule="|\n  每年一次。"
+            ),
+            "a/in-rule.yaml": entry_yaml(
+                "in-rule", question="暖气片多久检修一次?", rule="|\n  锅炉每年一次。"
+            ),
+        }
+    )
+    weights = levels(build_index(load_kb(root)), "锅炉")
+    assert weights["a/in-question/"] > weights["a/in-tags/"] > weights["a/in-rule/"] > 0
+
+
+def test_single_characters_of_the_rule_are_not_indexed(make_kb: MakeKb) -> None:
+    root = make_kb({"a/one.yaml": entry_yaml("one", rule="|\n  鳄鱼。")})
+    table = unpack_terms(build_index(load_kb(root)))
+    assert "鳄鱼" in table
+    assert "鳄" not in table
+    assert "怎" in table  # from the question
+
+
+def test_synonyms_are_indexed_and_searched_as_the_group_head(make_kb: MakeKb) -> None:
+    root = make_kb(
+        {
+            "_synonyms.yaml": "- [漏水, 滴水, 渗水]\n- [电梯, 升降梯]\n",
+            "a/leak.yaml": entry_yaml("leak", question="楼上漏水怎么办?"),
+            "a/lift.yaml": entry_yaml("lift", question="電梯坏了找谁?"),
+        }
+    )
+    index = build_index(load_kb(root))
+    table = unpack_terms(index)
+    assert "漏水" in table and "滴水" not in table
+    assert index["synonyms"] == [["漏水", "滴水", "渗水"], ["电梯", "升降梯"]]
+    assert search(index, "天花板往下滴水")[0][0] == "a/leak/"
+    assert search(index, "升降梯停了")[0][0] == "a/lift/"
+
+
+def test_ships_only_the_traditional_characters_the_kb_can_match(make_kb: MakeKb) -> None:
+    root = make_kb(
+        {
+            "_synonyms.yaml": "- [电梯, 升降梯]\n",
+            "a/lift.yaml": entry_yaml("lift", question="电梯坏了找谁?"),
+        }
+    )
+    pairs = build_index(load_kb(root))["t2s"]
+    shipped = dict(zip(pairs[0::2], pairs[1::2], strict=True))
+    assert shipped["電"] == "电" and shipped["壞"] == "坏"
+    assert shipped["昇"] == "升"  # from the synonym group, not the entries
+    assert "龜" not in shipped  # 龟 occurs nowhere
+
+
+def test_write_index_and_slim_material_index(make_kb: MakeKb, tmp_path: Path) -> None:
+    kb = load_kb(make_kb({"a/one.yaml": entry_yaml("one")}))
+    site = tmp_path / "site"
+    (site / "search").mkdir(parents=True)
+    (site / "search" / "search_index.json").write_text(
+        json.dumps({"config": {"lang": ["zh"]}, "docs": [{"location": "", "text": "x"}]})
+    )
+    path = write_index(kb, site)
+    assert path == site / "search" / "zhiku-index.json"
+    assert json.loads(path.read_text(encoding="utf-8")) == build_index(kb)
+    slim_material_index(site)
+    assert json.loads((site / "search" / "search_index.json").read_text()) == {
+        "config": {"lang": ["zh"]},
+        "docs": [],
+    }
+
+
+# ------------------------------------------------------- quality and size (eval KB)
+
+
+def test_reference_ranking_on_the_dev_questions(eval_index: dict) -> None:
+    """The method itself, without a browser (the browser test runs the real worker)."""
+    rows = answerable_queries(EVAL_QUERIES)
+    hit1 = hit5 = 0
+    for query, expected in rows:
+        found = [entry_id_of(loc) for loc, _ in search(eval_index, query, limit=5)]
+        hit1 += found[:1] == [expected]
+        hit5 += expected in found
+    print(
+        f"reference ranking: hit@1 {hit1 / len(rows):.3f}, hit@5 {hit5 / len(rows):.3f} "
+        f"over {len(rows)} questions"
+    )
+    assert hit1 / len(rows) >= 0.75
+    assert hit5 / len(rows) >= 0.90
+
+
+def test_traditional_query_finds_the_elevator_entry(eval_index: dict) -> None:
+    assert entry_id_of(search(eval_index, "電梯壞了")[0][0]) == "elevator-fault"
+
+
+def test_index_size(eval_index: dict) -> None:
+    raw = json.dumps(eval_index, ensure_ascii=False, separators=(",", ":")).encode()
+    print(
+        f"eval KB ({len(eval_index['docs'])} entries): {len(raw) / 1e3:.0f} kB, "
+        f"{len(gzip.compress(raw)) / 1e3:.0f} kB gzipped"
+    )
+    assert len(raw) < 150_000
+
+
+@pytest.mark.slow
+def test_index_size_for_5000_entries() -> None:
+    kb = validate(EVAL_KB).kb.for_audience("staff")
+    index = build_index(synthetic_kb(kb, 5000, mode="remix"))
+    raw = json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode()
+    print(
+        f"5,000 remixed entries: {len(raw) / 1e6:.2f} MB, "
+        f"{len(gzip.compress(raw)) / 1e6:.2f} MB gzipped"
+    )
+    assert len(raw) < 8_000_000

@@ -1,0 +1,288 @@
+/*
+ * Zhiku search worker: a drop-in replacement for Material for MkDocs' search
+ * worker that understands whole Chinese sentences.
+ *
+ * Protocol (Material 9.x, integrations/search/worker/message): the page posts
+ * {type: 0 SETUP, data: {config, docs, options}} and waits for {type: 1 READY};
+ * then it posts {type: 2 QUERY, data: "<what was typed>"} and renders
+ * {type: 3 RESULT, data: {items: [[{location, title, text, score, terms}], ...]}}.
+ * Titles and texts are inserted as HTML, so they are escaped here.
+ *
+ * Material's own `docs` are ignored: the index is search/zhiku-index.json,
+ * written at build time by tooling/site_search.py, which documents the format
+ * and holds the reference implementation of the scoring below. The index is
+ * fetched on the first non-empty query, so visitors who never search do not
+ * download it. Its URL is `?index=` on this script's URL if given, otherwise
+ * search/zhiku-index.json in the nearest folder above this script that has one
+ * (the site root).
+ */
+"use strict"
+
+var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3
+var MAX_RESULTS = 20
+var WEIGHT_LEVELS = 63
+var DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+// Keep in step with HAN_RUN and WORD in tooling/site_search.py.
+var HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3134f}]+/gu
+var WORD = /[a-z0-9]+/g
+var ALNUM = /^[a-z0-9]$/
+// Material's query syntax: fuzzy/boost suffixes (~2, ^10) and +/- prefixes.
+var SUFFIX = /[~^]\d*(?:\.\d+)?(?=\s|$)/g
+var PREFIX = /(^|\s)[+-]+/g
+
+var DIGIT_VALUE = {}
+for (var d = 0; d < DIGITS.length; d++) DIGIT_VALUE[DIGITS[d]] = d
+
+var loading = null   /* Promise of the loaded index */
+
+/* ------------------------------------------------------------------ index */
+
+function candidateUrls() {
+  var own = new URL(self.location.href)
+  var explicit = own.searchParams.get("index")
+  if (explicit) return [new URL(explicit, own).href]
+  var urls = []
+  var dir = new URL("./", own)
+  for (;;) {
+    urls.push(new URL("search/zhiku-index.json", dir).href)
+    if (dir.pathname === "/") break
+    dir = new URL("../", dir)
+  }
+  return urls
+}
+
+function fetchIndex(urls) {
+  var url = urls[0]
+  return fetch(url, { credentials: "same-origin" }).then(function (res) {
+    if (res.ok) return res.json()
+    if (urls.length > 1) return fetchIndex(urls.slice(1))
+    throw new Error("zhiku search: no search/zhiku-index.json found")
+  })
+}
+
+function load() {
+  if (!loading)
+    loading = fetchIndex(candidateUrls()).then(prepare).catch(function (err) {
+      console.error(err)
+      return null
+    })
+  return loading
+}
+
+function prepare(raw) {
+  var index = { docs: raw.docs, terms: new Map(), t2s: new Map(), synonyms: new Map(), longest: 0 }
+  var t2s = Array.from(raw.t2s)
+  for (var i = 0; i + 1 < t2s.length; i += 2) index.t2s.set(t2s[i], t2s[i + 1])
+  for (var word in raw.words) index.terms.set(word, raw.words[word])
+  for (var first in raw.cjk) {
+    var term = first, start = 0, packed = raw.cjk[first], pos = 0
+    for (var ch of packed) {
+      if (!(ch in DIGIT_VALUE)) {
+        if (pos > start) index.terms.set(term, packed.slice(start, pos))
+        term = first + ch
+        start = pos + ch.length
+      }
+      pos += ch.length
+    }
+    if (packed.length > start) index.terms.set(term, packed.slice(start))
+  }
+  for (var group of raw.synonyms) {
+    for (var member of group) {
+      if (!index.synonyms.has(member)) index.synonyms.set(member, group[0])
+      index.longest = Math.max(index.longest, Array.from(member).length)
+    }
+  }
+  return index
+}
+
+function decode(text) {
+  var docs = [], levels = [], doc = -1, i = 0
+  while (i < text.length) {
+    var gap = 0, shift = 0, value
+    while ((value = DIGIT_VALUE[text[i]]) >= 32) {
+      gap += (value - 32) * Math.pow(2, shift)
+      shift += 5
+      i++
+    }
+    gap += value * Math.pow(2, shift)
+    doc += gap + 1
+    docs.push(doc)
+    levels.push(DIGIT_VALUE[text[i + 1]])
+    i += 2
+  }
+  return { docs: docs, levels: levels }
+}
+
+/* ------------------------------------------------------------ normalising */
+
+function fold(text, index) {
+  var out = ""
+  for (var ch of text.normalize("NFKC").toLowerCase()) out += index.t2s.get(ch) || ch
+  return out
+}
+
+function normalize(text, index) {
+  var chars = Array.from(fold(text, index))
+  if (!index.longest) return chars.join("")
+  var out = "", i = 0
+  while (i < chars.length) {
+    var size = Math.min(index.longest, chars.length - i), replaced = false
+    for (; size > 0; size--) {
+      var word = chars.slice(i, i + size).join("")
+      if (index.synonyms.has(word) && wholeAsciiWord(chars, i, size)) {
+        out += index.synonyms.get(word)
+        i += size
+        replaced = true
+        break
+      }
+    }
+    if (!replaced) out += chars[i++]
+  }
+  return out
+}
+
+function wholeAsciiWord(chars, start, size) {
+  var end = start + size
+  if (ALNUM.test(chars[start]) && start > 0 && ALNUM.test(chars[start - 1])) return false
+  return !(ALNUM.test(chars[end - 1]) && end < chars.length && ALNUM.test(chars[end]))
+}
+
+function terms(normalized) {
+  var out = []
+  for (var run of normalized.match(HAN_RUN) || []) {
+    var chars = Array.from(run)
+    for (var i = 0; i < chars.length; i++) {
+      out.push(chars[i])
+      if (i + 1 < chars.length) out.push(chars[i] + chars[i + 1])
+    }
+  }
+  return out.concat(normalized.match(WORD) || [])
+}
+
+/* ---------------------------------------------------------------- search */
+
+function stripSyntax(query) {
+  return query.replace(SUFFIX, " ").replace(PREFIX, "$1")
+}
+
+function search(index, query) {
+  var n = index.docs.length
+  var scores = new Map(), covered = new Map(), hits = new Map(), total = 0
+  var unique = new Set(terms(normalize(stripSyntax(query), index)))
+  for (var term of unique) {
+    var encoded = index.terms.get(term)
+    if (encoded === undefined) continue
+    var postings = decode(encoded), df = postings.docs.length
+    var idf = Math.log(1 + (n - df + 0.5) / (df + 0.5))
+    total += idf
+    for (var k = 0; k < df; k++) {
+      var doc = postings.docs[k]
+      scores.set(doc, (scores.get(doc) || 0) + idf * postings.levels[k] / WEIGHT_LEVELS)
+      covered.set(doc, (covered.get(doc) || 0) + idf)
+      if (!hits.has(doc)) hits.set(doc, [])
+      hits.get(doc).push(term)
+    }
+  }
+  var ranked = []
+  scores.forEach(function (score, doc) {
+    ranked.push({ doc: doc, score: score * covered.get(doc) / total })
+  })
+  ranked.sort(function (a, b) { return b.score - a.score || a.doc - b.doc })
+  return { ranked: ranked.slice(0, MAX_RESULTS), hits: hits }
+}
+
+/* ------------------------------------------------------------- rendering */
+
+function escapeHTML(text) {
+  return text.replace(/[&<>"']/g, function (ch) {
+    return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[ch]
+  })
+}
+
+/* Mark the characters of `text` that belong to a CJK pair or ASCII word of the query. */
+function highlight(text, index, wanted) {
+  var chars = Array.from(text)
+  var folded = chars.map(function (ch) { return fold(ch, index) })
+  var marked = chars.map(function () { return false })
+  for (var i = 0; i + 1 < chars.length; i++)
+    if (wanted.has(folded[i] + folded[i + 1])) marked[i] = marked[i + 1] = true
+  var word = /[a-z0-9]+/g, joined = folded.join(""), m
+  if (joined.length === chars.length)
+    while ((m = word.exec(joined)) !== null)
+      if (wanted.has(m[0]))
+        for (var j = m.index; j < m.index + m[0].length; j++) marked[j] = true
+  var out = "", open = false
+  for (var c = 0; c < chars.length; c++) {
+    if (marked[c] && !open) { out += "<mark data-md-highlight>"; open = true }
+    if (!marked[c] && open) { out += "</mark>"; open = false }
+    out += escapeHTML(chars[c])
+  }
+  return open ? out + "</mark>" : out
+}
+
+/* The query's words for Material's ?h= highlighting: the runs of the query
+   covered by pairs (or a lone character, or ASCII words) the entry contains. */
+function queryTerms(query, index, matched) {
+  var result = {}, folded = fold(query, index)
+  for (var run of folded.match(HAN_RUN) || []) {
+    var chars = Array.from(run)
+    var marked = chars.map(function () { return chars.length === 1 && matched.has(run) })
+    for (var i = 0; i + 1 < chars.length; i++)
+      if (matched.has(normalize(chars[i] + chars[i + 1], index))) marked[i] = marked[i + 1] = true
+    var current = ""
+    for (var c = 0; c <= chars.length; c++) {
+      if (c < chars.length && marked[c]) current += chars[c]
+      else if (current) { result[current] = true; current = "" }
+    }
+  }
+  for (var word of folded.match(WORD) || [])
+    if (terms(normalize(word, index)).every(function (t) { return matched.has(t) }))
+      result[word] = true
+  return result
+}
+
+function respond(index, query) {
+  if (!index || !query.trim()) return { items: [] }
+  var found = search(index, query)
+  var plain = stripSyntax(query)
+  var wanted = new Set(terms(fold(plain, index)).concat(terms(normalize(plain, index))))
+  var items = found.ranked.map(function (hit) {
+    var doc = index.docs[hit.doc]
+    return [{
+      location: doc[0],
+      title: highlight(doc[1], index, wanted),
+      text: doc[2] ? "<p>" + highlight(doc[2], index, wanted) + "</p>" : "",
+      score: hit.score,
+      terms: queryTerms(query, index, new Set(found.hits.get(hit.doc)))
+    }]
+  })
+  return { items: items }
+}
+
+/* -------------------------------------------------------------- messages */
+
+var queue = Promise.resolve()   /* answers go out in the order queries came in */
+
+addEventListener("message", function (ev) {
+  var message = ev.data
+  if (message.type === SETUP) {
+    postMessage({ type: READY })
+  } else if (message.type === QUERY) {
+    var query = String(message.data || "")
+    queue = queue
+      .then(function () { return query.trim() ? load() : null })
+      .then(function (index) {
+        var data = { items: [] }
+        try {
+          data = respond(index, query)
+        } catch (err) {
+          console.warn("zhiku search: cannot search for " + query, err)
+        }
+        postMessage({ type: RESULT, data: data })
+      })
+  }
+})
+
+/* Let tests and Node load the pure functions without a worker. */
+if (typeof module !== "undefined")
+  module.exports = { prepare: prepare, search: search, respond: respond, normalize: normalize }

@@ -1,0 +1,369 @@
+"""Index stage for the static site's own search: model -> compact JSON index.
+
+Material for MkDocs segments Chinese pages with jieba at build time but cannot
+segment what a resident types into the search box, so whole-sentence questions
+("楼上往下滴水怎么办") rarely match. We replace only Material's search web
+worker (``tooling/assets/zhiku-search-worker.js``) and feed it this index instead.
+
+Both sides cut text the same way, so no dictionary is needed in the browser:
+
+* normalise: Unicode NFKC, lower case, traditional -> simplified one character
+  at a time (the table comes from zhconv; the index ships the part of it that
+  can matter for this knowledge base), then every member of a synonym group
+  (``_synonyms.yaml``) is replaced by the group's first word, longest first;
+* terms: every CJK character and every pair of neighbouring CJK characters
+  (unigrams and bigrams), plus ASCII words.
+
+Each entry is one document with three fields: question and phrasings (weight
+3), tags (weight 2), rule and scenarios (weight 1). Fields are combined
+BM25F-style with the textbook constants k1 = 1.2, b = 0.75 (a field's length is
+compared with the average over the entries that have that field); the saturated
+term frequency of each (term, entry) pair is computed here and shipped quantised
+to 1..63. The browser derives IDF from the length of each posting list, adds
+``idf * weight`` over the query's distinct terms and multiplies by the share of
+the query's IDF mass the entry covers. Single characters of the rule and
+scenarios are not indexed: they add little over the bigrams and would double
+the index.
+
+Postings are encoded as text: per posting, the gap to the previous document
+number as a little-endian base-32 varint (digit values 32..63 mean "more
+digits follow"), then one weight digit, all in a 64-character URL-safe
+alphabet, so the JSON needs no escaping and gzips well.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tooling.model import Entry, KnowledgeBase
+
+INDEX_VERSION = 1
+INDEX_PATH = "search/zhiku-index.json"
+
+K1 = 1.2
+B = 0.75
+HIGH, MEDIUM, LOW = 3.0, 2.0, 1.0
+_FIELD_WEIGHTS = (HIGH, MEDIUM, LOW)
+WEIGHT_LEVELS = 63
+SNIPPET_CHARS = 60
+
+DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+_DIGIT_VALUE = {ch: i for i, ch in enumerate(DIGITS)}
+
+# Keep these in step with HAN and WORD in assets/zhiku-search-worker.js.
+_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+HAN_RUN = re.compile(f"[{_HAN_CLASS}]+")
+WORD = re.compile(r"[a-z0-9]+")
+_ASCII_ALNUM = re.compile(r"[a-z0-9]")
+
+_MARKDOWN_NOISE = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links
+    (re.compile(r"<[^>]+>"), ""),  # inline HTML
+    (re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)"), ""),  # block markers
+    (re.compile(r"(\*\*|__|\*|`|~~)"), ""),  # emphasis, code
+]
+
+
+# ---------------------------------------------------------------- normalising
+
+
+@lru_cache(maxsize=1)
+def traditional_to_simplified() -> Mapping[str, str]:
+    """zhconv's one-character traditional -> simplified (zh-cn) conversions."""
+    tables = json.loads(resources.files("zhconv").joinpath("zhcdict.json").read_text("utf-8"))
+    merged = {**tables["zh2Hans"], **tables["zh2CN"]}  # what zhconv.convert(..., "zh-cn") uses
+    return {k: v for k, v in merged.items() if len(k) == 1 and len(v) == 1 and k != v}
+
+
+def fold(text: str, t2s: Mapping[str, str]) -> str:
+    """NFKC, lower case, traditional -> simplified, one character at a time."""
+    return "".join(t2s.get(ch, ch) for ch in unicodedata.normalize("NFKC", text).lower())
+
+
+class Normalizer:
+    """Folds text and replaces synonyms by their group's first word."""
+
+    def __init__(self, t2s: Mapping[str, str], groups: Iterable[Sequence[str]]) -> None:
+        self.t2s = t2s
+        self.canonical: dict[str, str] = {}
+        for group in groups:
+            words = [w for w in (fold(word, t2s).strip() for word in group) if w]
+            for word in words:
+                self.canonical.setdefault(word, words[0])
+        self.longest = max(map(len, self.canonical), default=0)
+
+    def __call__(self, text: str) -> str:
+        text = fold(text, self.t2s)
+        if not self.canonical:
+            return text
+        out: list[str] = []
+        i = 0
+        while i < len(text):
+            for size in range(min(self.longest, len(text) - i), 0, -1):
+                word = text[i : i + size]
+                if word in self.canonical and _whole_ascii_word(text, i, size):
+                    out.append(self.canonical[word])
+                    i += size
+                    break
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
+
+
+def _whole_ascii_word(text: str, start: int, size: int) -> bool:
+    """A synonym that starts or ends with a letter/digit must not cut an ASCII word."""
+    word = text[start : start + size]
+    if _ASCII_ALNUM.match(word[0]) and start > 0 and _ASCII_ALNUM.match(text[start - 1]):
+        return False
+    end = start + size
+    return not (_ASCII_ALNUM.match(word[-1]) and end < len(text) and _ASCII_ALNUM.match(text[end]))
+
+
+def terms(normalized: str, unigrams: bool = True) -> list[str]:
+    """CJK bigrams (and unigrams) plus ASCII words of already normalised text."""
+    out: list[str] = []
+    for run in HAN_RUN.findall(normalized):
+        if unigrams:
+            out.extend(run)
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    out.extend(WORD.findall(normalized))
+    return out
+
+
+# ------------------------------------------------------------------- building
+
+
+def location(entry: Entry) -> str:
+    """The entry's page URL relative to the site root: ``<section>/<id>/``."""
+    return f"{entry.section}/{entry.id}/" if entry.section else f"{entry.id}/"
+
+
+def snippet(rule: str, limit: int = SNIPPET_CHARS) -> str:
+    """The start of the rule as plain text (its first lines), cut to ``limit`` characters."""
+    lines = []
+    for line in rule.splitlines():
+        for pattern, repl in _MARKDOWN_NOISE:
+            line = pattern.sub(repl, line)
+        if line.strip():
+            lines.append(" ".join(line.split()))
+    text = " ".join(lines)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fields(entry: Entry) -> list[tuple[float, list[str], bool]]:
+    """(weight, texts, index single characters?) per field."""
+    return [
+        (HIGH, [entry.question, *entry.phrasings], True),
+        (MEDIUM, list(entry.tags), True),
+        (LOW, [entry.rule, *(part for s in entry.scenarios for part in (s.case, s.answer))], False),
+    ]
+
+
+def build_index(kb: KnowledgeBase) -> dict[str, Any]:
+    """The browser search index for the entries of ``kb`` (already filtered by audience)."""
+    entries = sorted(kb.entries, key=lambda e: (e.section, e.id))
+    full_t2s = traditional_to_simplified()
+    normalize = Normalizer(full_t2s, kb.synonyms)
+
+    per_entry: list[list[tuple[float, Counter[str]]]] = []
+    for entry in entries:
+        fields = []
+        for weight, texts, unigrams in _fields(entry):
+            counts: Counter[str] = Counter()
+            for text in texts:
+                counts.update(terms(normalize(text), unigrams))
+            fields.append((weight, counts))
+        per_entry.append(fields)
+
+    # Average length of each field over the entries that have it (most have no tags).
+    average = []
+    for i in range(len(_FIELD_WEIGHTS)):
+        lengths = [n for f in per_entry if (n := sum(f[i][1].values()))]
+        average.append(sum(lengths) / len(lengths) if lengths else 1.0)
+    postings: dict[str, list[tuple[int, int]]] = {}
+    for doc, fields in enumerate(per_entry):
+        pseudo_tf: dict[str, float] = {}
+        for i, (weight, counts) in enumerate(fields):
+            norm = 1 - B + B * sum(counts.values()) / average[i]
+            for term, count in counts.items():
+                pseudo_tf[term] = pseudo_tf.get(term, 0.0) + weight * count / norm
+        for term, tf in pseudo_tf.items():
+            saturated = tf / (tf + K1)  # (k1 + 1) cancels out in the ranking
+            level = max(1, min(WEIGHT_LEVELS, round(WEIGHT_LEVELS * saturated)))
+            postings.setdefault(term, []).append((doc, level))
+
+    return {
+        "version": INDEX_VERSION,
+        "docs": [[location(e), e.question, snippet(e.rule)] for e in entries],
+        **pack_terms({term: encode_postings(p) for term, p in postings.items()}),
+        "t2s": _shipped_t2s(full_t2s, entries, kb.synonyms),
+        "synonyms": [list(group) for group in _folded_groups(kb.synonyms, full_t2s)],
+    }
+
+
+def _folded_groups(groups: Iterable[Sequence[str]], t2s: Mapping[str, str]) -> list[list[str]]:
+    folded = []
+    for group in groups:
+        words = list(dict.fromkeys(w for w in (fold(word, t2s).strip() for word in group) if w))
+        if len(words) > 1:
+            folded.append(words)
+    return folded
+
+
+def _shipped_t2s(
+    full: Mapping[str, str], entries: Sequence[Entry], groups: Iterable[Sequence[str]]
+) -> str:
+    """Pairs "繁简" for the traditional characters whose simplified form occurs in the KB."""
+    seen: set[str] = set()
+    for entry in entries:
+        for _, texts, _ in _fields(entry):
+            for text in texts:
+                seen.update(fold(text, full))
+    for group in groups:
+        for word in group:
+            seen.update(fold(word, full))
+    return "".join(t + s for t, s in sorted(full.items()) if s in seen)
+
+
+# ------------------------------------------------------------ postings codec
+
+
+def pack_terms(encoded: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Group CJK terms by their first character to save repeating it in every key.
+
+    ``{"cjk": {"漏": "<postings of 漏>水<postings of 漏水>...", ...}, "words": {...}}``:
+    postings use only ``DIGITS`` (ASCII), so each CJK character in the string starts
+    the postings of the bigram it ends.
+    """
+    cjk: dict[str, list[str]] = {}
+    words: dict[str, str] = {}
+    for term in sorted(encoded):
+        if HAN_RUN.fullmatch(term):
+            parts = cjk.setdefault(term[0], [""])
+            if len(term) == 1:
+                parts[0] = encoded[term]
+            else:
+                parts.append(term[1] + encoded[term])
+        else:
+            words[term] = encoded[term]
+    return {"cjk": {first: "".join(parts) for first, parts in cjk.items()}, "words": words}
+
+
+def unpack_terms(index: Mapping[str, Any]) -> dict[str, str]:
+    """``{term: encoded postings}`` from an index's ``cjk`` and ``words``."""
+    out = dict(index["words"])
+    for first, packed in index["cjk"].items():
+        term, start = first, 0
+        for i, ch in enumerate(packed):
+            if ch not in _DIGIT_VALUE:
+                if i > start:
+                    out[term] = packed[start:i]
+                term, start = first + ch, i + 1
+        if len(packed) > start:
+            out[term] = packed[start:]
+    return out
+
+
+def encode_postings(postings: Sequence[tuple[int, int]]) -> str:
+    """``[(doc, level), ...]`` sorted by doc -> compact text (see module docstring)."""
+    out: list[str] = []
+    previous = -1
+    for doc, level in postings:
+        gap = doc - previous - 1
+        previous = doc
+        while gap >= 32:
+            out.append(DIGITS[32 + (gap & 31)])
+            gap >>= 5
+        out.append(DIGITS[gap])
+        out.append(DIGITS[level])
+    return "".join(out)
+
+
+def decode_postings(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    doc = -1
+    i = 0
+    while i < len(text):
+        gap = shift = 0
+        while (value := _DIGIT_VALUE[text[i]]) >= 32:
+            gap |= (value - 32) << shift
+            shift += 5
+            i += 1
+        gap |= value << shift
+        doc += gap + 1
+        out.append((doc, _DIGIT_VALUE[text[i + 1]]))
+        i += 2
+    return out
+
+
+# --------------------------------------------------- reference query (Python)
+
+
+# Material's query syntax: fuzzy/boost suffixes (~2, ^10) and +/- prefixes.
+_SUFFIX = re.compile(r"[~^]\d*(?:\.\d+)?(?=\s|$)")
+_PREFIX = re.compile(r"(^|\s)[+-]+")
+
+
+def strip_syntax(query: str) -> str:
+    return _PREFIX.sub(r"\1", _SUFFIX.sub(" ", query))
+
+
+def search(index: Mapping[str, Any], query: str, limit: int = 10) -> list[tuple[str, float]]:
+    """What the browser worker returns, as ``[(location, score)]``: the reference for tests."""
+    t2s = dict(zip(index["t2s"][0::2], index["t2s"][1::2], strict=True))
+    normalize = Normalizer(t2s, index["synonyms"])
+    docs = index["docs"]
+    table = unpack_terms(index)
+    scores: dict[int, float] = {}
+    covered: dict[int, float] = {}
+    total = 0.0
+    for term in set(terms(normalize(strip_syntax(query)))):
+        encoded = table.get(term)
+        if encoded is None:
+            continue
+        postings = decode_postings(encoded)
+        idf = math.log(1 + (len(docs) - len(postings) + 0.5) / (len(postings) + 0.5))
+        total += idf
+        for doc, level in postings:
+            scores[doc] = scores.get(doc, 0.0) + idf * level / WEIGHT_LEVELS
+            covered[doc] = covered.get(doc, 0.0) + idf
+    ranked = sorted(
+        ((scores[d] * covered[d] / total, d) for d in scores), key=lambda pair: (-pair[0], pair[1])
+    )
+    return [(docs[d][0], score) for score, d in ranked[:limit]]
+
+
+def write_index(kb: KnowledgeBase, site_dir: Path) -> Path:
+    """Write ``search/zhiku-index.json`` under ``site_dir``; returns its path."""
+    path = site_dir / INDEX_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(build_index(kb), ensure_ascii=False, separators=(",", ":"))
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def slim_material_index(site_dir: Path) -> None:
+    """Empty the ``docs`` of Material's ``search/search_index.json``.
+
+    Material's page script still downloads that file on every page load and hands
+    it to the search worker, but the Zhiku worker only needs its ``config`` (which
+    Material's ``?h=`` highlighting reads), so the full text need not go to phones.
+    """
+    path = site_dir / "search" / "search_index.json"
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["docs"] = []
+        path.write_text(
+            json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+        )
