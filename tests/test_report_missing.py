@@ -11,16 +11,15 @@ from pathlib import Path
 import pytest
 from conftest import entry_yaml
 
-from tooling.model import KnowledgeBase
-from tooling.report import (
+from tooling.missing import (
     bigram_nearest,
-    build_report,
     cluster_queries,
-    make_report,
     normalize_query,
     read_queries_log,
     search_nearest,
 )
+from tooling.model import KnowledgeBase
+from tooling.report import build_report, make_report
 
 TODAY = date(2026, 11, 25)
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import markdown
 from conftest import entry_yaml
 
+from tooling.missing import MissingCluster
 from tooling.report import (
     CreditRow,
     EntryRef,
     Health,
-    MissingCluster,
     OwnerHealth,
     Report,
     SectionCount,

@@ -16,13 +16,13 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from tooling.missing import MissingCluster
 from tooling.report import (
     EXPIRING_DAYS,
     MERGED_POINTS,
     MIN_PHRASINGS,
     RAISED_POINTS,
     EntryRef,
-    MissingCluster,
     OpenFlagGroup,
     Report,
 )

@@ -1,0 +1,316 @@
+"""Missing knowledge: the questions the search API could not answer, clustered.
+
+The search API logs every question it has no reliable answer for as one JSON line
+(``{"query", "time", "audience"}``). :func:`read_queries_log` reads that log,
+:func:`cluster_queries` groups near-identical wordings (character-bigram Jaccard
+similarity of the normalized question), and :func:`missing_knowledge` attaches to
+the most frequent clusters the nearest existing entry, so a writer can see whether
+an entry needs another phrasing rather than a new entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from tooling.model import KnowledgeBase
+
+log = logging.getLogger("zhiku.report")
+
+MAX_SUGGESTIONS = 50  # clusters that get a "nearest entry" suggestion, most frequent first
+SEARCH_CANDIDATES = 10  # entries per question the search index ranks for a suggestion
+SIMILARITY = 0.5  # character-bigram Jaccard at which two questions are "the same question"
+
+# question -> [(entry id, question)], best first
+Nearest = Callable[[str], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    entry_id: str
+    question: str
+
+
+@dataclass(frozen=True)
+class MissingCluster:
+    representative: str
+    count: int
+    last_seen: datetime
+    variants: tuple[str, ...]  # distinct wordings, most frequent first
+    audiences: tuple[tuple[str, int], ...]
+    nearest: Suggestion | None = None
+
+
+@dataclass(frozen=True)
+class LoggedQuery:
+    query: str
+    time: datetime
+    audience: str
+
+
+def read_queries_log(path: Path) -> list[LoggedQuery]:
+    """The search API's unanswered-questions log (JSON lines); bad lines are skipped
+    with one warning."""
+    queries, bad = [], 0
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                when = datetime.fromisoformat(item["time"])
+                text = str(item["query"])
+            except (ValueError, KeyError, TypeError):
+                bad += 1
+                continue
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            queries.append(LoggedQuery(text, when, str(item.get("audience", ""))))
+    if bad:
+        log.warning("%s: skipped %d line(s) that are not {query, time, audience} JSON", path, bad)
+    return queries
+
+
+def in_period(queries: Sequence[LoggedQuery], since: date, today: date) -> list[LoggedQuery]:
+    """The questions logged in ``[since, today]`` (both inclusive)."""
+    return [q for q in queries if since <= q.time.date() <= today]
+
+
+@functools.cache
+def _load_zhconv_dictionary() -> None:
+    """zhconv loads its dictionary lazily and leaks the file handle (a ResourceWarning);
+    given an explicit path it reads the file in a ``with`` block instead."""
+    import zhconv
+
+    zhconv.loaddict(str(Path(zhconv.__file__).with_name("zhcdict.json")))
+
+
+def _base_normalize(text: str) -> str:
+    _load_zhconv_dictionary()
+    try:
+        from tooling.search.normalize import normalize
+    except ImportError:  # search is optional for reports
+        import zhconv
+
+        return str(zhconv.convert(unicodedata.normalize("NFKC", text).lower(), "zh-cn"))
+    return normalize(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def normalize_query(text: str) -> str:
+    """Comparison form of a question: NFKC, lower case, simplified Chinese, no spaces
+    or punctuation."""
+    folded = _base_normalize(unicodedata.normalize("NFKC", text).lower())
+    return "".join(
+        ch for ch in folded if not ch.isspace() and unicodedata.category(ch)[0] not in "PS"
+    )
+
+
+def bigrams(text: str) -> frozenset[str]:
+    if len(text) < 2:
+        return frozenset([text]) if text else frozenset()
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def cluster_queries(
+    queries: Sequence[LoggedQuery],
+    threshold: float = SIMILARITY,
+) -> list[MissingCluster]:
+    """Group near-identical questions, most frequent first.
+
+    Greedy leader clustering: distinct normalized questions, most frequent first,
+    join the existing cluster whose leader is most similar (bigram Jaccard >=
+    ``threshold``) or start a new one. Leaders never drift, so no chains of
+    "A like B like C" merge unrelated questions; an inverted bigram index keeps it
+    near-linear.
+    """
+    by_key: dict[str, list[LoggedQuery]] = defaultdict(list)
+    for q in queries:
+        key = normalize_query(q.query)
+        if key:
+            by_key[key].append(q)
+    order = sorted(
+        by_key, key=lambda k: (-len(by_key[k]), -max(q.time for q in by_key[k]).timestamp(), k)
+    )
+    leaders: list[frozenset[str]] = []
+    members: list[list[str]] = []
+    index: dict[str, list[int]] = defaultdict(list)
+    for key in order:
+        grams = bigrams(key)
+        candidates = {c for g in grams for c in index.get(g, ())}
+        best, best_sim = -1, threshold
+        for c in sorted(candidates):
+            sim = jaccard(grams, leaders[c])
+            if sim >= best_sim and (best < 0 or sim > best_sim):
+                best, best_sim = c, sim
+        if best < 0:
+            best = len(leaders)
+            leaders.append(grams)
+            members.append([])
+            for g in grams:
+                index[g].append(best)
+        members[best].append(key)
+    clusters = []
+    for keys in members:
+        items = [q for k in keys for q in by_key[k]]
+        wordings: Counter[str] = Counter()
+        latest: dict[str, datetime] = {}
+        for q in items:
+            wording = q.query.strip()
+            wordings[wording] += 1
+            latest[wording] = max(q.time, latest.get(wording, q.time))
+        variants = sorted(wordings, key=lambda w: (-wordings[w], -latest[w].timestamp(), w))
+        audiences = Counter(q.audience for q in items)
+        clusters.append(
+            MissingCluster(
+                representative=variants[0],
+                count=len(items),
+                last_seen=max(q.time for q in items),
+                variants=tuple(variants),
+                audiences=tuple(sorted(audiences.items())),
+            )
+        )
+    clusters.sort(key=lambda c: (-c.count, -c.last_seen.timestamp(), c.representative))
+    return clusters
+
+
+class BigramIndex:
+    """Entries by the character bigrams of their question and phrasings (with the
+    KB's synonym groups added to a query): the stand-in for the search index, and its
+    cheap candidate filter."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.entries = kb.entries
+        self.synonyms = [tuple(normalize_query(w) for w in group) for group in kb.synonyms]
+        self.sizes: list[int] = []  # bigram count of each text
+        self.owner: list[int] = []  # entry position of each text
+        self.postings: dict[str, list[int]] = defaultdict(list)  # bigram -> texts
+        for i, e in enumerate(kb.entries):
+            for text in (e.question, *e.phrasings):
+                grams = bigrams(normalize_query(text))
+                for g in grams:
+                    self.postings[g].append(len(self.sizes))
+                self.sizes.append(len(grams))
+                self.owner.append(i)
+
+    def ranked(self, query: str, limit: int) -> list[int]:
+        """Positions of the ``limit`` entries most like ``query`` (best Jaccard similarity
+        of one of their texts), best first."""
+        key = normalize_query(query)
+        grams = set(bigrams(key))
+        for group in self.synonyms:
+            if any(word and word in key for word in group):
+                grams.update(g for word in group for g in bigrams(word))
+        shared: Counter[int] = Counter()
+        for g in grams:
+            shared.update(self.postings.get(g, ()))
+        best: dict[int, float] = {}
+        for text, overlap in shared.items():
+            score = overlap / (len(grams) + self.sizes[text] - overlap)
+            entry = self.owner[text]
+            if score > best.get(entry, 0.0):
+                best[entry] = score
+        order = sorted(best, key=lambda i: (-best[i], self.entries[i].id))
+        return order[:limit]
+
+
+def bigram_nearest(kb: KnowledgeBase) -> Nearest:
+    index = BigramIndex(kb)
+
+    def nearest(query: str) -> list[tuple[str, str]]:
+        return [(kb.entries[i].id, kb.entries[i].question) for i in index.ranked(query, 3)]
+
+    return nearest
+
+
+def search_nearest(kb: KnowledgeBase, questions: Sequence[str]) -> Nearest:
+    """Nearest entries for ``questions`` as the staff site's search ranks them.
+
+    Indexing a whole large KB is slow (about 10 s for 5,000 entries), so only the
+    candidates are indexed: the ``SEARCH_CANDIDATES`` entries sharing most bigrams
+    (synonyms included) with each question. The search package is imported lazily
+    (jieba and Whoosh load slowly); if the index cannot be built the bigram ranking is
+    used, since a suggestion is not worth failing the report for.
+    """
+    started = time.monotonic()
+    prefilter = BigramIndex(kb)
+    chosen = sorted({i for q in questions for i in prefilter.ranked(q, SEARCH_CANDIDATES)})
+    subset = KnowledgeBase(
+        kb.root, tuple(kb.entries[i] for i in chosen), kb.sections, kb.staff, kb.synonyms
+    )
+    try:
+        from tooling.search import SearchIndex
+
+        index = SearchIndex.build(subset, audience="staff")
+    except Exception as exc:
+        log.warning(
+            "search index unavailable (%s: %s); suggesting entries by shared "
+            "character bigrams instead",
+            type(exc).__name__,
+            exc,
+        )
+        return bigram_nearest(kb)
+    log.info(
+        "indexed %d candidate entries for suggestions in %.2f s",
+        len(chosen),
+        time.monotonic() - started,
+    )
+
+    def nearest(query: str) -> list[tuple[str, str]]:
+        return [(h.entry_id, h.question) for h in index.search(query, limit=3).hits]
+
+    return nearest
+
+
+def auto_nearest(kb: KnowledgeBase, queries: Sequence[LoggedQuery]) -> Nearest | None:
+    """The staff search's suggester for the clusters of ``queries`` that get a
+    suggestion; None when there are none (no index worth building)."""
+    wanted = [c.representative for c in cluster_queries(queries)[:MAX_SUGGESTIONS]]
+    return search_nearest(kb, wanted) if wanted else None
+
+
+def missing_knowledge(
+    queries: Sequence[LoggedQuery],
+    nearest: Nearest | None = None,
+) -> tuple[MissingCluster, ...]:
+    """``queries`` clustered, the ``MAX_SUGGESTIONS`` most frequent clusters with the
+    nearest entry when ``nearest`` is given."""
+    started = time.monotonic()
+    clusters = cluster_queries(queries)
+    if nearest is not None:
+        clusters[:MAX_SUGGESTIONS] = [_suggest(c, nearest) for c in clusters[:MAX_SUGGESTIONS]]
+    if queries:
+        log.info(
+            "clustered %d unanswered questions into %d groups in %.2f s",
+            len(queries),
+            len(clusters),
+            time.monotonic() - started,
+        )
+    return tuple(clusters)
+
+
+def _suggest(cluster: MissingCluster, nearest: Nearest) -> MissingCluster:
+    hits = nearest(cluster.representative)
+    if not hits:
+        return cluster
+    entry_id, question = hits[0]
+    return MissingCluster(
+        cluster.representative,
+        cluster.count,
+        cluster.last_seen,
+        cluster.variants,
+        cluster.audiences,
+        Suggestion(entry_id, question),
+    )
