@@ -1,0 +1,170 @@
+"""Ranking, normalization and refusal on a small knowledge base with close neighbours."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import entry_yaml
+
+from tooling.check import validate
+from tooling.search import SearchIndex, normalize
+from tooling.search.analysis import Analyzer
+
+
+def _list(*items: str) -> str:
+    return "".join(f"\n  - {item}" for item in items)
+
+
+NEIGHBOURS = {
+    "_synonyms.yaml": "- [退款, 退钱]\n- [漏水, 渗水, 滴水]\n- [停水, 断水, 没水]\n",
+    "shop/return-window.yaml": entry_yaml(
+        "return-window",
+        question="7天无理由退货从哪天开始算?",
+        rule="|\n  从签收次日起算,满7个自然日为止,物流途中的天数不计入。",
+        phrasings=_list("超过7天了还能退货吗", "七天无理由是从下单算还是收货算"),
+        tags="[退货, 时效]",
+    ),
+    "shop/exchange-size.yaml": entry_yaml(
+        "exchange-size",
+        question="尺码不合适怎么换货?",
+        rule="|\n  签收后7天内可以申请换尺码或颜色,寄回后我们包邮寄出新商品。",
+        phrasings=_list("衣服小了想换大一号", "能换个颜色吗"),
+        scenarios="\n  - case: 黑色M想换成白色L\n    answer: 可以,同款有货即可换。",
+        tags="[换货, 尺码]",
+    ),
+    "shop/refund-timeline.yaml": entry_yaml(
+        "refund-timeline",
+        question="退款多久到账?",
+        rule="|\n  仓库验货通过后发起退款:微信、支付宝1到3天,银行卡3到7个工作日原路退回。",
+        phrasings=_list("退款什么时候能到", "钱怎么还没退回来"),
+        tags="[退款, 时效]",
+    ),
+    "property/notice-water-outage.yaml": entry_yaml(
+        "notice-water-outage",
+        question="1月12日5到8号楼为什么停水?停到几点?",
+        rule="|\n  二次供水水箱清洗,1月12日9:00到17:00停水,请提前储水。",
+        phrasings=_list("今天为什么停水", "8号楼什么时候来水"),
+        tags="[通知, 停水]",
+    ),
+    "property/water-leak.yaml": entry_yaml(
+        "water-leak",
+        question="家里漏水了怎么报修?",
+        rule="|\n  先关总阀,拍照后在小程序报修,维修师傅2小时内上门查找漏点。",
+        phrasings=_list("天花板在滴水", "水管爆了怎么办"),
+        tags="[报修, 漏水]",
+    ),
+    "property/water-bill.yaml": entry_yaml(
+        "water-bill",
+        question="水费怎么算?为什么这个月水费这么高?",
+        rule="|\n  水费按水表读数每月抄表计费,单价3.5元每吨;用量异常可申请复核水表。",
+        phrasings=_list("水费突然变贵了", "水表多久抄一次"),
+        tags="[水费, 收费]",
+    ),
+}
+
+
+@pytest.fixture
+def index(make_kb: Callable[[dict[str, str | bytes]], Path]) -> SearchIndex:
+    result = validate(make_kb(dict(NEIGHBOURS)))
+    assert result.errors == []
+    return SearchIndex.build(result.kb)
+
+
+def _top(index: SearchIndex, query: str) -> str:
+    result = index.search(query)
+    assert result.hits, f"nothing found for {query!r}"
+    return result.hits[0].entry_id
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("签收第八天还能退货吗", "return-window"),
+        ("裤子买大了能换小一号吗", "exchange-size"),
+        ("退的钱几天能回到银行卡", "refund-timeline"),
+        ("水管在渗水", "water-leak"),
+        ("今天几点恢复供水", "notice-water-outage"),
+        ("这个月水费怎么比上个月多这么多", "water-bill"),
+    ],
+)
+def test_close_neighbours_are_told_apart(index: SearchIndex, query: str, expected: str) -> None:
+    assert _top(index, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("退款多久到賬", "refund-timeline"),  # traditional characters
+        ("７天无理由退货从哪天算", "return-window"),  # full-width digit
+        ("水费怎么酸", "water-bill"),  # homophone typo: 酸 for 算
+        ("家里露水了", "water-leak"),  # homophone typo: 露 for 漏
+    ],
+)
+def test_traditional_full_width_and_typos(index: SearchIndex, query: str, expected: str) -> None:
+    assert _top(index, query) == expected
+
+
+def test_clearly_unrelated_question_is_refused(index: SearchIndex) -> None:
+    result = index.search("小区游泳池夏天几点开放,要买门票吗")
+    assert not result.answered
+    assert result.hits  # the nearest candidates are still there for suggestions
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("退款一般几天能到账", "refund-timeline"),
+        ("尺码不合适能换吗", "exchange-size"),
+        ("天花板滴水怎么报修", "water-leak"),
+    ],
+)
+def test_close_paraphrase_is_answered(index: SearchIndex, query: str, expected: str) -> None:
+    result = index.search(query)
+    assert result.answered
+    assert result.hits[0].entry_id == expected
+
+
+def test_hit_fields_and_limit(index: SearchIndex) -> None:
+    result = index.search("为什么这个月水费这么高", limit=2)
+    assert len(result.hits) == 2
+    assert index.search("为什么这个月水费这么高", limit=5).hits[:2] == result.hits
+    hit = result.hits[0]
+    assert hit.entry_id == "water-bill"
+    assert hit.question == "水费怎么算?为什么这个月水费这么高?"
+    assert hit.score > result.hits[1].score
+    assert hit.why.startswith("最接近的标准问「水费怎么算?为什么这个月水费这么高?」")
+
+
+def test_query_of_only_function_words_finds_nothing(index: SearchIndex) -> None:
+    result = index.search("怎么办呢?")
+    assert not result.answered
+    assert result.hits == ()
+
+
+def test_public_audience_leaves_internal_entries_out(
+    make_kb: Callable[[dict[str, str | bytes]], Path],
+) -> None:
+    files = dict(NEIGHBOURS)
+    files["shop/refund-timeline.yaml"] += "audience: internal\n"
+    kb = validate(make_kb(files)).kb
+    public = SearchIndex.build(kb, "public")
+    assert "refund-timeline" not in public.entry_ids()
+    assert "refund-timeline" in SearchIndex.build(kb, "staff").entry_ids()
+    with pytest.raises(ValueError, match="audience"):
+        SearchIndex.build(kb, "everyone")
+
+
+def test_normalize() -> None:
+    assert normalize("電梯壞了") == "电梯坏了"
+    assert normalize("ＶＩＰ会員１２３") == "vip会员123"
+
+
+def test_analyzer_folds_synonyms_and_drops_function_words() -> None:
+    analyzer = Analyzer([("物业费", "管理费", "物管费"), ("Wi-Fi", "WiFi", "无线网")])
+    found = analyzer.analyze("我的管理費怎么交呢? wifi")
+    assert "物业费" in found.words
+    assert "wifi" in found.words
+    assert not {"我", "的", "怎么", "呢"} & set(found.words)
+    assert analyzer.analyze("楼道灯").grams == ("楼道", "道灯")

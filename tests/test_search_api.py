@@ -1,0 +1,151 @@
+"""`GET /api/search` through Flask's test client, on a copy of the shared eval KB."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import EVAL_KB, git
+from flask import Flask
+from flask.testing import FlaskClient
+
+from feedback_app import create_app
+from feedback_app.search_api import EXTENSION
+
+UNRELATED = "小区游泳池夏天几点开放,要买门票吗"
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real git repository holding a copy of the eval KB (the flag service needs git)."""
+    root = tmp_path_factory.mktemp("repo")
+    git(root, "init", "-q", "-b", "main")
+    shutil.copytree(EVAL_KB, root / "kb")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Knowledge base")
+    return root
+
+
+@pytest.fixture(scope="module")
+def app(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    log = tmp_path_factory.mktemp("log") / "unanswered.jsonl"
+    yield create_app(
+        {
+            "REPO": str(repo),
+            "KB_DIR": "kb",
+            "QUERY_LOG": str(log),
+            "CORS_ORIGINS": "https://kb.example.com, https://staff.example.com",
+        }
+    )
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _log_lines(app: Flask) -> list[dict[str, str]]:
+    path = Path(app.config["QUERY_LOG"])
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_answer_with_entry_details(client: FlaskClient, app: Flask) -> None:
+    before = len(_log_lines(app))
+    response = client.get("/api/search", query_string={"q": "電梯壞了", "limit": 3})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["query"] == "電梯壞了"
+    assert body["answered"] is True
+    assert len(body["results"]) == 3
+    first = body["results"][0]
+    assert first["id"] == "elevator-fault"
+    assert first["question"] == "电梯坏了或者被困在电梯里怎么办?".replace("?", "？")
+    assert set(first) == {"id", "question", "score", "why", "section", "rule", "replies", "url"}
+    assert first["section"] == "property/repairs"
+    assert set(first["replies"]) == {"friendly", "formal", "brief"}
+    assert first["url"].endswith("/property/repairs/elevator-fault/")
+    assert len(_log_lines(app)) == before  # answered questions are not logged
+
+
+def test_unanswered_query_is_logged(client: FlaskClient, app: Flask) -> None:
+    before = len(_log_lines(app))
+    response = client.get("/api/search", query_string={"q": UNRELATED, "audience": "public"})
+    assert response.status_code == 200
+    assert response.get_json()["answered"] is False
+    lines = _log_lines(app)
+    assert len(lines) == before + 1
+    assert set(lines[-1]) == {"query", "time", "audience"}
+    assert lines[-1]["query"] == UNRELATED
+    assert lines[-1]["audience"] == "public"
+    assert lines[-1]["time"].endswith("+00:00")
+
+
+def test_concurrent_unanswered_appends_stay_whole(app: Flask) -> None:
+    before = len(_log_lines(app))
+
+    def ask(n: int) -> None:
+        client = app.test_client()
+        for i in range(5):
+            client.get("/api/search", query_string={"q": f"{UNRELATED} {n}-{i}"})
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = _log_lines(app)  # every line parses as JSON
+    assert len(lines) == before + 20
+
+
+def test_index_is_built_once(client: FlaskClient, app: Flask) -> None:
+    client.get("/api/search", query_string={"q": "物业费"})
+    first = app.extensions[EXTENSION].indexes["staff"]
+    client.get("/api/search", query_string={"q": "停车"})
+    assert app.extensions[EXTENSION].indexes["staff"] is first
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ({}, "缺少查询内容:请用 ?q=问题 传入要搜索的问题 (missing q)"),
+        ({"q": "   "}, "缺少查询内容:请用 ?q=问题 传入要搜索的问题 (missing q)"),
+        ({"q": "问" * 501}, "问题太长:q 最多 500 个字符 (q is over 500 characters)"),
+        (
+            {"q": "退款", "limit": "0"},
+            "limit 必须是 1 到 50 之间的整数 (limit must be an integer from 1 to 50)",
+        ),
+        (
+            {"q": "退款", "limit": "51"},
+            "limit 必须是 1 到 50 之间的整数 (limit must be an integer from 1 to 50)",
+        ),
+        (
+            {"q": "退款", "limit": "five"},
+            "limit 必须是 1 到 50 之间的整数 (limit must be an integer from 1 to 50)",
+        ),
+        (
+            {"q": "退款", "audience": "all"},
+            "audience 只能是 public 或 staff (audience must be public or staff)",
+        ),
+    ],
+)
+def test_bad_input_is_400(client: FlaskClient, query: dict[str, str], error: str) -> None:
+    response = client.get("/api/search", query_string=query)
+    assert response.status_code == 400
+    assert response.get_json() == {"error": error}
+
+
+def test_cors_only_for_configured_origins(client: FlaskClient) -> None:
+    allowed = client.get(
+        "/api/search", query_string={"q": "物业费"}, headers={"Origin": "https://staff.example.com"}
+    )
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://staff.example.com"
+    other = client.get(
+        "/api/search", query_string={"q": "物业费"}, headers={"Origin": "https://evil.example.net"}
+    )
+    assert "Access-Control-Allow-Origin" not in other.headers

@@ -1,0 +1,58 @@
+"""``kb search``: the entries that answer a question, best first, or "no confident answer"."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from tooling.commands._common import add_audience_argument, add_kb_argument, load_valid
+from tooling.errors import EXIT_OK, UsageError
+from tooling.search import SearchIndex, SearchResult
+
+NAME = "search"
+HELP = "find the entries that answer a question (or say there is no confident answer)"
+ORDER = 40
+
+NO_ANSWER = "没有可信的答案 (no confident answer)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_kb_argument(parser)
+    add_audience_argument(parser)
+    parser.add_argument(
+        "--limit", type=int, default=5, metavar="N", help="how many entries to show (default: 5)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON for tools")
+    parser.add_argument("query", metavar="QUERY", help="the question, as a customer asks it")
+
+
+def format_result(result: SearchResult) -> str:
+    lines = []
+    if not result.answered:
+        lines.append(NO_ANSWER)
+        if result.hits:
+            lines.append("最接近的条目(仅供参考 / nearest entries, not an answer):")
+    for rank, hit in enumerate(result.hits, 1):
+        lines.append(f"{rank}. {hit.entry_id}  {hit.score:.2f}  {hit.question}")
+        lines.append(f"   {hit.why}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise UsageError("--limit must be 1 or more")
+    if not args.query.strip():
+        raise UsageError("QUERY is empty: type the question to search for")
+    index = SearchIndex.build(load_valid(args).kb, args.audience)
+    result = index.search(args.query, limit=args.limit)
+    if args.json:
+        payload = {
+            "query": result.query,
+            "answered": result.answered,
+            "hits": [asdict(hit) for hit in result.hits],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(format_result(result))
+    return EXIT_OK

@@ -1,0 +1,133 @@
+"""Evaluation of answer matching against a file of labelled questions.
+
+The file has one ``query<TAB>expected_id`` per line; ``-`` marks a question
+the knowledge base cannot answer; blank lines and lines starting with ``#``
+are skipped.
+
+hit@1, hit@5 and MRR (over the top :data:`MRR_DEPTH`) measure the ranking of
+the answerable questions, whether or not the answer was refused; refusal is
+measured separately by the two shares, so that one number does not hide the
+other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tooling.errors import ContentError, UsageError
+from tooling.search import SearchIndex
+
+UNANSWERABLE = "-"
+MRR_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class LabelledQuery:
+    query: str
+    expected: str  # an entry id, or "-"
+    line: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    query: str
+    expected: str
+    ranked: tuple[str, ...]  # ids in rank order, refusal aside
+    answered: bool
+
+    def to_json(self) -> dict[str, object]:
+        """The ``--details`` line: ``ranked`` is empty when the answer was refused."""
+        return {
+            "query": self.query,
+            "expected": self.expected,
+            "ranked": list(self.ranked) if self.answered else [],
+        }
+
+
+@dataclass(frozen=True)
+class Metrics:
+    outcomes: tuple[Outcome, ...] = field(repr=False)
+    answerable: int
+    unanswerable: int
+    hit1: float
+    hit5: float
+    mrr: float
+    wrongly_refused: float  # share of answerable queries refused
+    correctly_refused: float  # share of unanswerable queries refused
+    wrongly_refused_count: int
+    correctly_refused_count: int
+
+
+def read_queries(path: Path, known_ids: set[str] | None = None) -> list[LabelledQuery]:
+    """Parse the TSV file; raise :class:`ContentError` naming file and line on a bad line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"queries file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    queries = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2:
+            raise ContentError(
+                f"{path}:{number}: expected `query<TAB>expected_id` (2 fields separated by one "
+                f"tab), found {len(parts)} field(s); use `-` as the id of an unanswerable query"
+            )
+        query, expected = parts[0].strip(), parts[1].strip()
+        if not query or not expected:
+            missing = "query" if not query else "expected id"
+            raise ContentError(
+                f"{path}:{number}: the {missing} is empty; "
+                "write `-` as the id of an unanswerable query"
+            )
+        if known_ids is not None and expected != UNANSWERABLE and expected not in known_ids:
+            raise ContentError(
+                f"{path}:{number}: unknown entry id `{expected}`; "
+                "use an id from the knowledge base, or `-`"
+            )
+        queries.append(LabelledQuery(query, expected, number))
+    return queries
+
+
+def evaluate(index: SearchIndex, queries: list[LabelledQuery]) -> Metrics:
+    """Run every query; an expected id outside the index's audience counts as unanswerable."""
+    outcomes = []
+    for item in queries:
+        result = index.search(item.query, limit=MRR_DEPTH)
+        ranked = tuple(hit.entry_id for hit in result.hits)
+        outcomes.append(Outcome(item.query, item.expected, ranked, result.answered))
+    return metrics(tuple(outcomes), index.entry_ids())
+
+
+def metrics(outcomes: tuple[Outcome, ...], indexed: set[str]) -> Metrics:
+    answerable = [o for o in outcomes if o.expected in indexed]
+    unanswerable = [o for o in outcomes if o.expected not in indexed]
+    hit1 = sum(o.ranked[:1] == (o.expected,) for o in answerable)
+    hit5 = sum(o.expected in o.ranked[:5] for o in answerable)
+    mrr = sum(
+        1 / (o.ranked.index(o.expected) + 1)
+        for o in answerable
+        if o.expected in o.ranked[:MRR_DEPTH]
+    )
+    wrong = sum(not o.answered for o in answerable)
+    right = sum(not o.answered for o in unanswerable)
+    return Metrics(
+        outcomes=outcomes,
+        answerable=len(answerable),
+        unanswerable=len(unanswerable),
+        hit1=_share(hit1, len(answerable)),
+        hit5=_share(hit5, len(answerable)),
+        mrr=_share(mrr, len(answerable)),
+        wrongly_refused=_share(wrong, len(answerable)),
+        correctly_refused=_share(right, len(unanswerable)),
+        wrongly_refused_count=wrong,
+        correctly_refused_count=right,
+    )
+
+
+def _share(part: float, whole: int) -> float:
+    return part / whole if whole else 0.0
