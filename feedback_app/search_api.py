@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from tooling.check import validate
 from tooling.model import Entry, KnowledgeBase
+from tooling.render import entry_url
 from tooling.search import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -119,11 +120,11 @@ def search() -> ResponseReturnValue:
     for hit in result.hits:
         entry = kb.entry(hit.entry_id)
         if entry is not None:
-            results.append(_result_json(entry, hit.score, hit.why))
+            results.append(_result_json(entry, kb, hit.score, hit.why))
     return jsonify({"query": query, "answered": result.answered, "results": results})
 
 
-def _result_json(entry: Entry, score: float, why: str) -> dict[str, Any]:
+def _result_json(entry: Entry, kb: KnowledgeBase, score: float, why: str) -> dict[str, Any]:
     base = current_app.config.get("SITE_URL", "").rstrip("/")
     return {
         "id": entry.id,
@@ -137,7 +138,8 @@ def _result_json(entry: Entry, score: float, why: str) -> dict[str, Any]:
             "formal": entry.replies.formal,
             "brief": entry.replies.brief,
         },
-        "url": f"{base}/{entry.section}/{entry.id}/",
+        # The same URL the site gives the page (render decides, e.g. for id clashes).
+        "url": f"{base}/{entry_url(entry, kb)}",
     }
 
 
