@@ -1,0 +1,370 @@
+"""Real MkDocs builds of the public and the staff site.
+
+The example knowledge base is built once per session for each audience
+(``eval_sites``, also used by test_site_leaks.py and test_site_browser.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DEMO_KB, EVAL_KB, REPO_ROOT, entry_yaml
+
+from tooling import cli
+from tooling import mkdocs_plugin as plugin_module
+from tooling.check import validate
+from tooling.commands.build import build_site
+
+TODAY = "2026-11-25"
+CONFIG = REPO_ROOT / "mkdocs.yml"
+KB_CMD = str(Path(sys.executable).with_name("kb"))
+MAX_ENTRY_PAGE = 60 * 1024
+
+_BUILT: dict[str, tuple[Path, str]] = {}
+
+
+def run_kb_build(kb: Path, audience: str, out: Path, cwd: Path = REPO_ROOT) -> str:
+    """``kb build`` in a subprocess, as a person runs it; returns its log."""
+    done = subprocess.run(
+        [
+            KB_CMD,
+            "build",
+            "--kb",
+            str(kb),
+            "--audience",
+            audience,
+            "--out",
+            str(out),
+            "--config",
+            str(CONFIG),
+            "--today",
+            TODAY,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+@pytest.fixture(scope="session")
+def eval_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``{"public": site dir, "staff": site dir}`` of the example knowledge base, built once."""
+    for audience in ("public", "staff"):
+        if audience not in _BUILT:
+            out = tmp_path_factory.mktemp("site") / audience
+            _BUILT[audience] = (out, run_kb_build(EVAL_KB, audience, out))
+    return {audience: out for audience, (out, _log) in _BUILT.items()}
+
+
+@pytest.fixture(scope="session")
+def eval_logs(eval_sites: dict[str, Path]) -> dict[str, str]:
+    return {audience: log for audience, (_out, log) in _BUILT.items()}
+
+
+def html_pages(site: Path) -> Iterator[Path]:
+    return (p for p in site.rglob("*.html"))
+
+
+def entry_pages(site: Path) -> list[Path]:
+    kb = validate(EVAL_KB).kb
+    pages = []
+    for entry in kb.entries:
+        page = site / entry.section / entry.id / "index.html"
+        if page.exists():
+            pages.append(page)
+    return pages
+
+
+# --- the example knowledge base, both audiences -----------------------------------------------
+
+
+def test_build_logs_progress_and_no_warnings(
+    eval_logs: dict[str, str], eval_sites: dict[str, Path]
+) -> None:
+    for audience, log in eval_logs.items():
+        assert "Loading and validating" in log
+        assert re.search(r"zhiku: \d+ pages rendered for the " + audience, log), log
+        assert re.search(
+            rf"Done in [0-9.]+ s: \d+ pages, {audience} site in "
+            + re.escape(str(eval_sites[audience])),
+            log,
+        ), log
+        assert "WARNING" not in log, log
+
+
+def test_every_visible_entry_has_a_page(eval_sites: dict[str, Path]) -> None:
+    kb = validate(EVAL_KB).kb
+    today = __import__("datetime").date.fromisoformat(TODAY)
+    for audience in ("public", "staff"):
+        visible = kb.for_audience(audience, today)
+        assert len(entry_pages(eval_sites[audience])) == len(visible.entries)
+    internal = [e for e in kb.entries if not e.is_public]
+    assert len(internal) >= 10
+    for entry in internal:
+        assert not (eval_sites["public"] / entry.section / entry.id).exists()
+
+
+def test_entry_pages_are_small(eval_sites: dict[str, Path]) -> None:
+    for page in entry_pages(eval_sites["staff"]):
+        assert page.stat().st_size < MAX_ENTRY_PAGE, page
+
+
+def test_staff_entry_page(eval_sites: dict[str, Path]) -> None:
+    html = (eval_sites["staff"] / "groupbuy/quality/gb-compensation-limits/index.html").read_text()
+    assert '<span class="zhiku-badge zhiku-badge--internal">内部</span>' in html
+    assert '<p class="admonition-title">内部条目</p>' in html
+    assert '<p class="admonition-title">核心规则</p>' in html
+    assert '<div class="zhiku-feedback" data-entry="gb-compensation-limits"></div>' in html
+    assert '<meta name="zhiku-app" content="http://127.0.0.1:5000">' in html
+    assert "负责人：孙丽" in html
+    page = (eval_sites["staff"] / "groupbuy/pickup/pickup-code/index.html").read_text()
+    assert page.count('class="zhiku-copy"') == 3
+    assert '<h1 id="_1">取货码在哪里看？</h1>' in page or ">取货码在哪里看？</h1>" in page
+    assert '<h2 id="_3">其他问法</h2>' in page or ">其他问法</h2>" in page
+
+
+def test_public_entry_page(eval_sites: dict[str, Path]) -> None:
+    html = (eval_sites["public"] / "groupbuy/pickup/pickup-code/index.html").read_text()
+    assert ">取货码在哪里看？</h1>" in html
+    assert ">其他问法</h2>" in html
+    assert "最近核对：2026-10-19" in html
+    for staff_only in (
+        "zhiku-feedback",
+        "zhiku-copy",
+        "话术",
+        "负责人",
+        "zhiku-app",
+        "答疑台",
+        "孙丽",
+    ):
+        assert staff_only not in html, staff_only
+
+
+def test_desk_page_on_staff_site_only(eval_sites: dict[str, Path]) -> None:
+    desk = (eval_sites["staff"] / "desk/index.html").read_text()
+    assert '<div id="zhiku-desk"></div>' in desk
+    assert not (eval_sites["public"] / "desk").exists()
+
+
+def test_report_pages_on_staff_site_only(eval_sites: dict[str, Path]) -> None:
+    health = (eval_sites["staff"] / "knowledge-report/health/index.html").read_text()
+    credit = (eval_sites["staff"] / "knowledge-report/credit/index.html").read_text()
+    assert "<h1" in health and "知识健康" in health and "<svg" in health
+    assert "贡献榜" in credit
+    home = (eval_sites["staff"] / "index.html").read_text()
+    assert "knowledge-report/health/" in home  # in the navigation
+    assert not (eval_sites["public"] / "knowledge-report").exists()
+
+
+def test_navigation_lists_sections_not_entries(eval_sites: dict[str, Path]) -> None:
+    kb = validate(EVAL_KB).kb
+    entry_urls = {f"{e.section}/{e.id}/" for e in kb.entries}
+    html = (eval_sites["staff"] / "shop/orders/shipping-fee/index.html").read_text()
+    links = [
+        href
+        for href in re.findall(r'<a href="([^"]+)" class="md-nav__link', html)
+        if not href.startswith("#")
+    ]  # the page's own table of contents
+    assert len(links) >= 13  # home, sections, sub-sections, 答疑台
+    resolved = {os.path.normpath(f"shop/orders/shipping-fee/{href}") + "/" for href in links}
+    assert not resolved & entry_urls
+
+
+def test_home_page_search_first(eval_sites: dict[str, Path]) -> None:
+    html = (eval_sites["public"] / "index.html").read_text()
+    assert html.index("data-zhiku-search") < html.index(">栏目</h2>") < html.index(">最近核对</h2>")
+
+
+def test_material_search_index_and_chinese_config(eval_sites: dict[str, Path]) -> None:
+    index = json.loads((eval_sites["public"] / "search/search_index.json").read_text())
+    assert index["config"]["lang"] == ["zh"]
+    assert index["config"]["separator"] == r"[\s\u200b\-]"
+    if plugin_module.search_module_available():
+        # The Zhiku worker searches search/zhiku-index.json; Material's docs may be slimmed.
+        zhiku = json.loads((eval_sites["public"] / "search/zhiku-index.json").read_text())
+        assert any(doc[0] == "groupbuy/pickup/pickup-code/" for doc in zhiku["docs"])
+        return
+    # Material segments Chinese with jieba, joining words with zero-width spaces.
+    assert any(
+        doc["title"] == "取货\u200b码\u200b在\u200b哪里\u200b看\u200b？" for doc in index["docs"]
+    )
+
+
+OUTSIDE = re.compile(
+    r"""<(?:link|script|img|iframe|source|audio|video)\b[^>]*?"""
+    r"""\b(?:href|src)\s*=\s*["']?\s*(?:https?:)?//""",
+    re.IGNORECASE,
+)
+
+
+def test_no_request_to_outside_hosts(eval_sites: dict[str, Path]) -> None:
+    for audience, site in eval_sites.items():
+        checked = 0
+        for page in html_pages(site):
+            html = page.read_text(encoding="utf-8")
+            assert "fonts.googleapis.com" not in html and "fonts.gstatic.com" not in html, page
+            assert not OUTSIDE.search(html), (page, OUTSIDE.search(html))
+            checked += 1
+        assert checked > 50, audience
+        for css in site.rglob("*.css"):
+            text = css.read_text(encoding="utf-8")
+            assert not re.search(r"@import\s+url\(\s*[\"']?(https?:)?//", text), css
+            assert "fonts.googleapis" not in text, css
+
+
+def test_outside_host_check_can_fail() -> None:
+    assert OUTSIDE.search('<link rel="stylesheet" href="https://fonts.googleapis.com/css?x">')
+    assert OUTSIDE.search("<script src=//cdn.example.com/x.js>")
+    assert not OUTSIDE.search('<a href="https://example.com/law">法律</a>')
+
+
+# --- the demo knowledge base ------------------------------------------------------------------
+
+
+def test_demo_kb_builds(tmp_path: Path) -> None:
+    if not DEMO_KB.is_dir():
+        pytest.skip("the demo knowledge base kb/ does not exist yet")
+    if validate(DEMO_KB).errors:
+        pytest.skip("the demo knowledge base kb/ has validation errors (work in progress)")
+    for audience in ("public", "staff"):
+        log = run_kb_build(DEMO_KB, audience, tmp_path / audience)
+        assert "WARNING" not in log, log
+        assert (tmp_path / audience / "index.html").is_file()
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def test_build_refuses_kb_with_errors(
+    make_kb: Callable[[dict[str, str | bytes]], Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kb = make_kb({"a/ok.yaml": entry_yaml("ok"), "a/bad.yaml": entry_yaml("bad", owner="nobody")})
+    out = tmp_path / "out"
+    code = cli.main(["build", "--kb", str(kb), "--out", str(out), "--config", str(CONFIG)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{kb}/a/bad.yaml:3:8: error:" in err
+    assert "nobody" in err
+    assert "kb: the knowledge base has 1 error(s); fix them first" in err
+    assert not out.exists()
+
+
+def test_build_without_config_is_a_usage_error(
+    make_kb: Callable[[dict[str, str | bytes]], Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kb = make_kb({"a/ok.yaml": entry_yaml("ok")})
+    code = cli.main(["build", "--kb", str(kb), "--config", str(tmp_path / "missing.yml")])
+    assert code == 2
+    assert "MkDocs configuration not found" in capsys.readouterr().err
+
+
+# --- wiring for the modules other people write ------------------------------------------------
+
+
+@pytest.fixture
+def fake_companions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Stand-ins for zhiku-feedback.js, zhiku-desk.js and the Chinese search module."""
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    for name in ("zhiku.css", "zhiku.js"):
+        (assets / name).write_bytes((plugin_module.ASSETS / name).read_bytes())
+    for name in (
+        "zhiku-feedback.js",
+        "zhiku-feedback.css",
+        "zhiku-desk.js",
+        "zhiku-search-worker.js",
+    ):
+        (assets / name).write_text(f"/* {name} */\n")
+    monkeypatch.setattr(plugin_module, "ASSETS", assets)
+    monkeypatch.setattr(plugin_module, "search_module_available", lambda: True)
+    fake = types.ModuleType("tooling.site_search")
+    fake.build_index = lambda kb: {
+        "ids": sorted(e.id for e in kb.entries),  # type: ignore[attr-defined]
+        "replies": [e.replies.brief for e in kb.entries],
+    }
+    monkeypatch.setitem(sys.modules, "tooling.site_search", fake)
+    monkeypatch.setenv("ZHIKU_APP_URL", "https://desk.example.org/app")
+    return assets
+
+
+def test_companion_scripts_and_search_worker(
+    fake_companions: Path, make_kb: Callable[[dict[str, str | bytes]], Path], tmp_path: Path
+) -> None:
+    kb = make_kb(
+        {
+            "a/open.yaml": entry_yaml("open", replies="\n  brief: 秘密话术"),
+            "a/secret.yaml": entry_yaml("secret", audience="internal"),
+        }
+    )
+    sites = {}
+    for audience in ("public", "staff"):
+        sites[audience] = tmp_path / audience
+        build_site(kb, audience, sites[audience], CONFIG, TODAY)
+    staff, public = sites["staff"], sites["public"]
+
+    for name in ("zhiku-feedback.js", "zhiku-feedback.css", "zhiku-desk.js"):
+        assert (staff / "assets/zhiku" / name).is_file()
+        assert not (public / "assets/zhiku" / name).exists()
+    page = (staff / "a/open/index.html").read_text()
+    assert '<script src="../../assets/zhiku/zhiku-feedback.js"></script>' in page
+    assert '<link rel="stylesheet" href="../../assets/zhiku/zhiku-feedback.css">' in page
+    assert '<meta name="zhiku-app" content="https://desk.example.org/app">' in page
+    public_page = (public / "a/open/index.html").read_text()
+    assert "zhiku-feedback" not in public_page and "zhiku-app" not in public_page
+
+    for site in sites.values():
+        config = re.search(
+            r'<script id="__config" type="application/json">(.*?)</script>',
+            (site / "a/open/index.html").read_text(),
+            re.DOTALL,
+        )
+        assert config
+        settings = json.loads(config.group(1))
+        assert settings["search"] == (
+            "../../assets/javascripts/workers/zhiku-search-worker.js"
+            "?index=../../../search/zhiku-index.json"
+        )
+        assert settings["translations"]["clipboard.copy"]  # the rest of Material's config stays
+        assert (site / "assets/javascripts/workers/zhiku-search-worker.js").is_file()
+    assert json.loads((public / "search/zhiku-index.json").read_text()) == {
+        "ids": ["open"],
+        "replies": [""],
+    }
+    assert json.loads((staff / "search/zhiku-index.json").read_text()) == {
+        "ids": ["open", "secret"],
+        "replies": ["秘密话术", ""],
+    }
+
+
+def test_material_worker_when_search_module_is_missing(
+    make_kb: Callable[[dict[str, str | bytes]], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(plugin_module, "search_module_available", lambda: False)
+    kb = make_kb({"a/open.yaml": entry_yaml("open")})
+    build_site(kb, "public", tmp_path / "site", CONFIG, TODAY)
+    html = (tmp_path / "site/index.html").read_text()
+    settings: dict[str, Any] = json.loads(
+        re.search(r'id="__config" type="application/json">(.*?)</script>', html, re.DOTALL).group(1)
+    )  # type: ignore[union-attr]
+    assert re.fullmatch(
+        r"assets/javascripts/workers/search\.[0-9a-f]+\.min\.js", settings["search"]
+    )
+    assert not (tmp_path / "site/search/zhiku-index.json").exists()

@@ -1,0 +1,72 @@
+/* Zhiku page helpers: one-click copy for replies, and the home page's search button.
+   Plain script, no dependencies, no requests. */
+(function () {
+  "use strict";
+
+  function fallbackCopy(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.top = "-1000px";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch (e) {
+      ok = false;
+    }
+    document.body.removeChild(area);
+    return ok ? Promise.resolve() : Promise.reject(new Error("copy failed"));
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () {
+        return fallbackCopy(text);
+      });
+    }
+    return fallbackCopy(text);
+  }
+
+  function flash(button, label, done) {
+    var original = button.getAttribute("data-label") || button.textContent;
+    button.setAttribute("data-label", original);
+    button.textContent = label;
+    button.classList.toggle("zhiku-copy--done", done);
+    window.setTimeout(function () {
+      button.textContent = original;
+      button.classList.remove("zhiku-copy--done");
+    }, 1500);
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) return;
+
+    var copy = target.closest(".zhiku-copy");
+    if (copy) {
+      var reply = copy.closest(".zhiku-reply");
+      var textNode = reply && reply.querySelector(".zhiku-reply__text");
+      if (!textNode) return;
+      copyText(textNode.innerText.trim()).then(
+        function () { flash(copy, "已复制", true); },
+        function () { flash(copy, "复制失败,请手动选择", false); }
+      );
+      return;
+    }
+
+    if (target.closest("[data-zhiku-search]")) {
+      var toggle = document.getElementById("__search");
+      var input = document.querySelector("[data-md-component=search-query]");
+      if (toggle) {
+        toggle.checked = true;
+        toggle.dispatchEvent(new Event("change"));
+      }
+      if (input) {
+        window.setTimeout(function () { input.focus(); }, 50);
+      }
+    }
+  });
+})();

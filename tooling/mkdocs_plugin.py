@@ -1,0 +1,304 @@
+"""The MkDocs adapter: a thin plugin that puts the rendered knowledge base into a build.
+
+Registered as ``zhiku`` through the ``mkdocs.plugins`` entry point. Per build it
+
+- loads and validates the knowledge base once (``on_config``) and sets the
+  navigation to sections only;
+- adds the pages from :func:`tooling.render.render_site` and Zhiku's assets
+  with ``File.generated`` (``on_files``); staff-only scripts go into the staff
+  build only;
+- writes the Chinese search index and worker when :mod:`tooling.site_search`
+  is there (``on_post_build``);
+- watches the knowledge-base folder on ``serve``, where validation errors are
+  logged and shown in a bar on every page instead of stopping the server.
+
+Everything about *what* a page says lives in :mod:`tooling.render`.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment
+from markupsafe import Markup
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+
+from tooling.check import Validation, validate
+from tooling.errors import Problem
+from tooling.model import KnowledgeBase
+from tooling.render import audience_kb, nav, render_site
+
+log = get_plugin_logger("zhiku")
+
+PACKAGE = Path(__file__).resolve().parent
+ASSETS = PACKAGE / "assets"
+OVERRIDES = PACKAGE / "overrides"
+DEFAULT_APP_URL = "http://127.0.0.1:5000"
+APP_URL_ENV = "ZHIKU_APP_URL"
+
+ASSET_DIR = "assets/zhiku"
+# Staff-only scripts and styles written by other modules; included when present.
+STAFF_ASSETS = ("zhiku-feedback.css", "zhiku-feedback.js", "zhiku-desk.css", "zhiku-desk.js")
+# Staff-only report pages (tooling.report_pages), rendered from git history at build time.
+REPORT_NAV = {"知识健康": "health.md", "贡献榜": "credit.md"}
+REPORT_DIR = "knowledge-report"
+SEARCH_WORKER = "zhiku-search-worker.js"
+SEARCH_WORKER_URI = f"assets/javascripts/workers/{SEARCH_WORKER}"
+SEARCH_INDEX_URI = "search/zhiku-index.json"
+# The worker finds its index from this query parameter, relative to the worker script.
+SEARCH_WORKER_QUERY = f"?index=../../../{SEARCH_INDEX_URI}"
+
+_CONFIG_SCRIPT = re.compile(
+    r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.DOTALL
+)
+
+
+class ZhikuConfig(base.Config):
+    kb = c.Type(str, default="kb")
+    audience = c.Choice(("public", "staff"), default="public")
+    today = c.Optional(c.Type(str))
+    app_url = c.Type(str, default=DEFAULT_APP_URL)
+    # The feedback app's unanswered-question log, for the report's missing knowledge.
+    queries_log = c.Optional(c.Type(str))
+
+
+def search_module_available() -> bool:
+    """True when another module provides the Chinese search (index builder and worker)."""
+    return (PACKAGE / "site_search.py").is_file() and (ASSETS / SEARCH_WORKER).is_file()
+
+
+def replace_search_worker(config_html: str, worker_url: str) -> str:
+    """Point Material's ``__config`` JSON at another search worker (a Jinja filter)."""
+
+    def patch(match: re.Match[str]) -> str:
+        data = json.loads(match.group(2))
+        data["search"] = worker_url
+        return match.group(1) + json.dumps(data, ensure_ascii=False) + match.group(3)
+
+    return Markup(_CONFIG_SCRIPT.sub(patch, str(config_html), count=1))
+
+
+class ZhikuPlugin(BasePlugin[ZhikuConfig]):
+    """Builds the public or the staff site of a knowledge base."""
+
+    def __init__(self) -> None:
+        self.command = "build"
+        #: A validated knowledge base handed over by ``kb build`` so it is not loaded twice.
+        self.preloaded: KnowledgeBase | None = None
+        self.kb_dir = Path("kb")
+        self.today = date.today()
+        self.kb: KnowledgeBase | None = None
+        self.problems: list[Problem] = []
+        self.page_count = 0
+
+    # Defining on_startup keeps one plugin instance across rebuilds on `serve`.
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        self.command = command
+
+    @property
+    def audience(self) -> Literal["public", "staff"]:
+        return "staff" if self.config.audience == "staff" else "public"
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        logging.getLogger("jieba").setLevel(logging.WARNING)  # Material's search uses jieba
+        self.kb_dir = self._resolve(config, self.config.kb)
+        self.today = self._today()
+        self.kb = self._load()
+        config.nav = nav(self.kb, self.audience, self.today)
+        if self.audience == "staff":
+            config.nav += [{title: f"{REPORT_DIR}/{name}"} for title, name in REPORT_NAV.items()]
+        # Entries are deliberately not in the nav; do not list thousands of them in the log.
+        config.validation.nav.omitted_files = logging.DEBUG
+        if str(OVERRIDES) not in config.theme.dirs:
+            config.theme.dirs.insert(0, str(OVERRIDES))
+        if config.theme.name == "material":
+            config.theme["font"] = False  # no Google Fonts: no request to an outside host
+            if "navigation.instant" in (config.theme["features"] or []):
+                log.warning(
+                    "theme feature navigation.instant breaks Zhiku's page scripts; "
+                    "remove it from mkdocs.yml"
+                )
+        for name in self._assets():
+            target = config.extra_css if name.endswith(".css") else config.extra_javascript
+            target.append(f"{ASSET_DIR}/{name}")
+        return config
+
+    def _assets(self) -> list[str]:
+        """Zhiku's own assets, plus the staff-only ones that exist, for the staff site."""
+        names = ["zhiku.css", "zhiku.js"]
+        if self.audience == "staff":
+            names += [name for name in STAFF_ASSETS if (ASSETS / name).is_file()]
+        return names
+
+    def _resolve(self, config: MkDocsConfig, value: str) -> Path:
+        path = Path(value)
+        if not path.is_absolute() and config.config_file_path:
+            path = Path(config.config_file_path).parent / path
+        return path.resolve()
+
+    def _today(self) -> date:
+        if not self.config.today:
+            return date.today()
+        try:
+            return date.fromisoformat(self.config.today)
+        except ValueError:
+            raise PluginError(
+                f"zhiku: today: not a date: {self.config.today!r} (use YYYY-MM-DD)"
+            ) from None
+
+    def _load(self) -> KnowledgeBase:
+        if self.preloaded is not None:
+            kb, self.problems = self.preloaded, []
+            return kb
+        start = time.monotonic()
+        log.info(f"Loading knowledge base {self.kb_dir}")
+        result: Validation = validate(self.kb_dir, self.today)
+        self.problems = result.errors
+        log.info(
+            f"{len(result.kb.entries)} entries loaded in {time.monotonic() - start:.1f} s "
+            f"({len(result.warnings)} warning(s), {len(result.errors)} error(s))"
+        )
+        if result.errors:
+            listing = "\n".join(p.format(str(self.kb_dir)) for p in result.errors)
+            if self.command != "serve":
+                raise PluginError(
+                    f"the knowledge base has {len(result.errors)} error(s):\n{listing}"
+                )
+            # On serve, keep the server up: show what loaded, and the errors on every page.
+            log.error(
+                f"the knowledge base has {len(result.errors)} error(s); entries with "
+                f"errors are left out until fixed:\n{listing}"
+            )
+        return result.kb
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.kb is not None
+        start = time.monotonic()
+        pages = render_site(self.kb, self.audience, self.today)
+        if self.audience == "staff":
+            pages.update(self._report_pages(config))
+        for src_uri, text in pages.items():
+            existing = files.get_file_from_path(src_uri)
+            if existing is not None:
+                files.remove(existing)
+            files.append(File.generated(config, src_uri, content=text))
+        self.page_count = len(pages)
+        log.info(
+            f"{len(pages)} pages rendered for the {self.audience} site "
+            f"in {time.monotonic() - start:.1f} s"
+        )
+        for name in self._assets():
+            files.append(
+                File.generated(config, f"{ASSET_DIR}/{name}", abs_src_path=str(ASSETS / name))
+            )
+        return files
+
+    def _report_pages(self, config: MkDocsConfig) -> dict[str, str]:
+        """知识健康 and 贡献榜, from the same data as ``kb report`` (staff site only)."""
+        from tooling.report_pages import site_report_pages
+
+        assert self.kb is not None
+        log_path = os.environ.get("ZHIKU_QUERY_LOG") or self.config.queries_log
+        queries_log = self._resolve(config, log_path) if log_path else None
+        if queries_log is not None and not queries_log.is_file():
+            log.warning(f"queries_log {queries_log} not found; missing knowledge left empty")
+            queries_log = None
+        pages = site_report_pages(self.kb_dir, self.today, kb=self.kb, queries_log=queries_log)
+        return {f"{REPORT_DIR}/{name}": text for name, text in pages.items()}
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        env.filters["zhiku_search_config"] = replace_search_worker
+        env.globals["zhiku"] = {
+            "audience": self.audience,
+            "app_url": self._app_url() if self.audience == "staff" else "",
+            "search_worker": SEARCH_WORKER_URI if search_module_available() else "",
+            "search_worker_query": SEARCH_WORKER_QUERY,
+            "problems": [p.format(str(self.kb_dir)) for p in self.problems],
+        }
+        return env
+
+    def _app_url(self) -> str:
+        return os.environ.get(APP_URL_ENV) or self.config.app_url
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if not search_module_available():
+            log.debug("tooling/site_search.py not found: Material's own search worker is used")
+            return
+        assert self.kb is not None
+        site_search = importlib.import_module("tooling.site_search")
+        index = site_search.build_index(audience_kb(self.kb, self.audience, self.today))
+        site_dir = Path(config.site_dir)
+        target = site_dir / SEARCH_INDEX_URI
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+        )
+        worker = site_dir / SEARCH_WORKER_URI
+        worker.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ASSETS / SEARCH_WORKER, worker)
+        # Material's page script still downloads its own index on every first page load;
+        # with the Zhiku worker its full text is unused, so the search module may slim it.
+        slim = getattr(site_search, "slim_material_index", None)
+        if callable(slim):
+            slim(site_dir)
+
+    def on_serve(
+        self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any
+    ) -> LiveReloadServer:
+        server.watch(str(self.kb_dir))
+        return server
+
+
+class _FreshItems(list[Any]):
+    """A list that hands out copies of its items: MkDocs consumes plugin option dicts
+    (``popitem``) while ``mkdocs serve`` reloads the same overrides on every rebuild."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return (copy.deepcopy(item) for item in super().__iter__())
+
+
+def plugin_overrides(config_file: Path, **options: Any) -> list[Any]:
+    """The ``plugins`` list of ``config_file`` with the zhiku plugin's options replaced.
+
+    MkDocs' ``load_config(**overrides)`` replaces whole top-level keys, so the
+    commands pass this list to set the knowledge base and audience of a build.
+    """
+    from mkdocs.utils.yaml import yaml_load
+
+    with open(config_file, "rb") as fd:
+        raw = yaml_load(fd) or {}
+    plugins = raw.get("plugins") or []
+    if isinstance(plugins, dict):
+        plugins = [{name: opts} if opts else name for name, opts in plugins.items()]
+    result: list[Any] = []
+    found = False
+    for item in plugins:
+        name = item if isinstance(item, str) else next(iter(item))
+        if name == "zhiku":
+            found = True
+            current = {} if isinstance(item, str) else dict(item[name] or {})
+            current.update({k: v for k, v in options.items() if v is not None})
+            item = {"zhiku": current}
+        result.append(item)
+    if not found:
+        raise ValueError(
+            f"{config_file} does not enable the zhiku plugin (add `- zhiku` under `plugins:`)"
+        )
+    return _FreshItems(result)

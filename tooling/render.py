@@ -1,0 +1,298 @@
+"""Render stage: the model -> Markdown pages, ``{relative path: markdown text}``.
+
+Knows nothing of MkDocs: the pages are plain Markdown (with the common
+admonition syntax and a little raw HTML), so any Python-Markdown based engine
+can build them. The MkDocs plugin (:mod:`tooling.mkdocs_plugin`) only adds
+these pages to a build.
+
+Two audiences share one set of templates: ``public`` pages leave out internal
+entries and every staff-only field (replies, hand-off, owner); ``staff``
+pages show everything and mark internal, stale and soon-expiring entries.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from functools import cache
+from typing import Literal
+
+import jinja2
+
+from tooling.check import EXPIRY_SOON_DAYS
+from tooling.model import Entry, KnowledgeBase, Replies, Section
+
+SiteAudience = Literal["public", "staff"]
+AUDIENCES: tuple[SiteAudience, ...] = ("public", "staff")
+
+HOME_PAGE = "index.md"
+DESK_PAGE = "desk.md"
+RECENT_COUNT = 10
+SUMMARY_CHARS = 60
+
+TONES = {"friendly": "亲切", "formal": "专业", "brief": "简洁"}
+TIME_UNITS = {"m": "分钟", "h": "小时", "d": "天"}
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """A section as one audience sees it: only sections with visible entries below them."""
+
+    section: Section
+    page: str
+    entries: tuple[Entry, ...]
+    children: tuple[SectionView, ...]
+
+    @property
+    def entry_count(self) -> int:
+        return len(self.entries) + sum(child.entry_count for child in self.children)
+
+
+def entry_page(entry: Entry, kb: KnowledgeBase | None = None) -> str:
+    """The Markdown path of an entry's page, e.g. ``shop/orders/shipping-fee.md``.
+
+    An entry whose id equals the name of a sub-section beside it would share
+    that sub-section's URL, so it gets ``<id>.entry.md`` instead (ids are
+    slugs and never contain a dot, so this cannot collide with another entry).
+    """
+    base = f"{entry.section}/{entry.id}" if entry.section else entry.id
+    if kb is not None and kb.section(base) is not None:
+        return f"{base}.entry.md"
+    return f"{base}.md"
+
+
+def page_url(page: str) -> str:
+    """The site URL (relative to the site root) MkDocs gives a page with directory URLs."""
+    if page == HOME_PAGE:
+        return ""
+    if page.endswith("/index.md"):
+        return page[: -len("index.md")]
+    return page[: -len(".md")] + "/"
+
+
+def entry_url(entry: Entry, kb: KnowledgeBase | None = None) -> str:
+    """The URL of an entry's page relative to the site root, e.g. ``shop/orders/shipping-fee/``."""
+    return page_url(entry_page(entry, kb))
+
+
+def section_page(section: Section) -> str:
+    return f"{section.path}/index.md"
+
+
+def link(from_page: str, to_page: str) -> str:
+    """A relative Markdown link target from one page to another."""
+    return posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
+
+
+# --- text helpers used as template filters ---------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]>()#+!])")
+
+
+def md_text(text: str) -> str:
+    """Plain text made safe to put into Markdown inline content (on one line)."""
+    text = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def html_text(text: str) -> str:
+    """Plain text as HTML, line breaks kept (for raw HTML blocks: no blank lines inside)."""
+    lines = [html.escape(line.strip()) for line in text.strip().splitlines()]
+    return "<br>".join(line for line in lines if line)
+
+
+def indent(text: str, width: int = 4) -> str:
+    """Indent every line but the first (templates place the first line themselves)."""
+    pad = " " * width
+    lines = text.strip("\n").splitlines()
+    return "\n".join([lines[0], *[(pad + line) if line.strip() else "" for line in lines[1:]]])
+
+
+_INLINE_MARKUP = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"<[^>]+>"), ""),
+    (re.compile(r"(\*\*|__|\*|`|~~)"), ""),
+]
+_LINE_MARKERS = re.compile(r"^\s*(#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+|\|)\s*")
+
+
+def summary(markdown: str, limit: int = SUMMARY_CHARS) -> str:
+    """The first meaningful line of a Markdown field as plain text, shortened to ``limit``.
+
+    A line that only introduces what follows (ends with a colon) takes the next
+    line along, so a section page does not show just "分两种情况：".
+    """
+    text = ""
+    for raw in markdown.splitlines():
+        line = _LINE_MARKERS.sub("", raw).strip()
+        if not line or set(line) <= set("|-: "):
+            continue
+        for pattern, replacement in _INLINE_MARKUP:
+            line = pattern.sub(replacement, line)
+        line = " ".join(line.replace("|", " ").split())
+        text = f"{text}{line}" if text else line
+        if text and not text.endswith((":", "：")):
+            break
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def duration_text(value: str) -> str:
+    """``2h`` -> ``2 小时``; anything unexpected is shown as written."""
+    match = re.fullmatch(r"([0-9]+)([mhd])", value.strip())
+    return f"{match.group(1)} {TIME_UNITS[match.group(2)]}" if match else value
+
+
+# --- the pages -------------------------------------------------------------------------------
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("tooling", "templates"),
+        autoescape=False,  # the output is Markdown; fields are escaped with md/html filters
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        md=md_text, html=html_text, indent=indent, summary=summary, duration=duration_text
+    )
+    return env
+
+
+def _template(name: str) -> jinja2.Template:
+    return _environment().get_template(name)
+
+
+def section_tree(kb: KnowledgeBase) -> tuple[SectionView, ...]:
+    """The visible sections as a tree; sections without any visible entry are left out."""
+    by_section: dict[str, list[Entry]] = {}
+    for entry in kb.entries:
+        by_section.setdefault(entry.section, []).append(entry)
+
+    def view(section: Section) -> SectionView | None:
+        children = tuple(
+            v for s in kb.sections if s.parent == section.path and (v := view(s)) is not None
+        )
+        entries = tuple(by_section.get(section.path, ()))
+        if not entries and not children:
+            return None
+        return SectionView(section, section_page(section), entries, children)
+
+    return tuple(v for s in kb.sections if s.parent == "" and (v := view(s)) is not None)
+
+
+def audience_kb(kb: KnowledgeBase, audience: SiteAudience, today: date) -> KnowledgeBase:
+    """What one site may know: without expired entries, and for ``public`` without internal
+    entries, staff-only fields (replies, hand-off, owner) and the staff roster.
+
+    Everything built for the public (pages, search index) starts from this, so a
+    template or index mistake cannot leak what is not there.
+    """
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}; expected one of {AUDIENCES}")
+    visible = kb.for_audience(audience, today)
+    if audience == "staff":
+        return visible
+    entries = tuple(replace(e, owner="", replies=Replies(), handoff=None) for e in visible.entries)
+    return KnowledgeBase(kb.root, entries, kb.sections, (), kb.synonyms)
+
+
+def _walk(views: Iterable[SectionView]) -> Iterable[SectionView]:
+    for v in views:
+        yield v
+        yield from _walk(v.children)
+
+
+def render_site(kb: KnowledgeBase, audience: SiteAudience, today: date) -> dict[str, str]:
+    """Every page of one audience's site: ``{relative .md path: Markdown text}``.
+
+    ``kb`` may be the whole knowledge base: internal entries (for ``public``)
+    and expired entries are left out here.
+    """
+    visible = audience_kb(kb, audience, today)
+    tree = section_tree(visible)
+    pages: dict[str, str] = {HOME_PAGE: render_home(visible, tree, audience)}
+    for section_view in _walk(tree):
+        pages[section_view.page] = render_section(visible, section_view, audience)
+    for entry in visible.entries:
+        pages[entry_page(entry, visible)] = render_entry(visible, entry, audience, today)
+    if audience == "staff":
+        pages[DESK_PAGE] = _template("desk.md.j2").render()
+    return pages
+
+
+def render_entry(kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today: date) -> str:
+    """One entry's page. ``kb`` is the audience's knowledge base (related links point into it)."""
+    page = entry_page(entry, kb)
+    related = [
+        (other.question, link(page, entry_page(other, kb)))
+        for rid in entry.related
+        if (other := kb.entry(rid)) is not None
+    ]
+    staff = audience == "staff"
+    owner = kb.staff_member(entry.owner) if staff else None
+    expiring = entry.expires is not None and today <= entry.expires <= today + timedelta(
+        days=EXPIRY_SOON_DAYS
+    )
+    return _template("entry.md.j2").render(
+        entry=entry,
+        staff=staff,
+        internal=not entry.is_public,
+        stale=entry.is_stale(today),
+        expiring=expiring,
+        owner=owner,
+        related=related,
+        replies=[(tone, TONES[tone], text) for tone, text in entry.replies.items()],
+        section_link=link(page, section_page(s)) if (s := kb.section(entry.section)) else "",
+        section_title=s.title if s else "",
+    )
+
+
+def render_section(kb: KnowledgeBase, view: SectionView, audience: SiteAudience) -> str:
+    page = view.page
+    parent = kb.section(view.section.parent) if view.section.parent else None
+    return _template("section.md.j2").render(
+        section=view.section,
+        staff=audience == "staff",
+        parent=(parent.title, link(page, section_page(parent))) if parent else None,
+        home=link(page, HOME_PAGE),
+        children=[(c.section, link(page, c.page), c.entry_count) for c in view.children],
+        entries=[(e, link(page, entry_page(e, kb))) for e in view.entries],
+    )
+
+
+def render_home(kb: KnowledgeBase, tree: tuple[SectionView, ...], audience: SiteAudience) -> str:
+    recent = sorted(kb.entries, key=lambda e: (e.reviewed, e.id), reverse=True)[:RECENT_COUNT]
+    return _template("home.md.j2").render(
+        staff=audience == "staff",
+        sections=[
+            (v.section, v.page, v.entry_count, [(c.section, c.page) for c in v.children])
+            for v in tree
+        ],
+        recent=[(e, entry_page(e, kb)) for e in recent],
+        entry_count=len(kb.entries),
+        desk=DESK_PAGE,
+    )
+
+
+def nav(kb: KnowledgeBase, audience: SiteAudience, today: date) -> list[object]:
+    """The site navigation as MkDocs ``nav`` config: home, then sections only, never entries."""
+    tree = section_tree(audience_kb(kb, audience, today))
+    items: list[object] = [{"首页": HOME_PAGE}]
+    for view in tree:
+        if view.children:
+            children: list[object] = [{"总览": view.page}]
+            children += [{c.section.title: c.page} for c in view.children]
+            items.append({view.section.title: children})
+        else:
+            items.append({view.section.title: view.page})
+    if audience == "staff":
+        items.append({"答疑台": DESK_PAGE})
+    return items
