@@ -246,3 +246,23 @@ def test_md_text_escapes_markdown_and_html() -> None:
     assert (
         md_text("用 *加急* <急> [12月]\n换行 a&b") == r"用 \*加急\* &lt;急\> \[12月\] 换行 a&amp;b"
     )
+
+
+def test_block_makes_writers_lists_real_lists() -> None:
+    from tooling.render import block
+
+    written = "处理步骤：\n1. 关总阀\n2. 报修\n**责任**：\n- 公共部分\n  - 物业负责\n"
+    assert block(written) == (
+        "处理步骤：\n\n1. 关总阀\n2. 报修\n**责任**：\n\n- 公共部分\n    - 物业负责\n"
+    )
+    untouched = "第一段。\n\n- 甲\n- 乙\n\n金额 3.5 元,2026-11-01 起执行。\n"
+    assert block(untouched) == untouched
+
+
+def test_rule_lists_render_as_html_lists() -> None:
+    import markdown
+
+    from tooling.render import block
+
+    html = markdown.markdown(block("请按以下步骤处理：\n1. 关总阀\n2. 报修\n"))
+    assert "<ol>" in html and "<li>关总阀</li>" in html

@@ -105,6 +105,40 @@ def html_text(text: str) -> str:
     return "<br>".join(line for line in lines if line)
 
 
+_LIST_ITEM = re.compile(r"^( *)([-*+]|\d+[.)])\s+\S")
+
+
+def block(markdown: str) -> str:
+    """Writers' Markdown (CommonMark habits) made safe for Python-Markdown.
+
+    Writers start a list right under a line of text and nest it by two spaces,
+    as chat apps and GitHub accept; Python-Markdown wants a blank line before
+    a list and four spaces per level, and otherwise runs the items into one
+    paragraph. Nothing else is changed.
+    """
+    lines = markdown.splitlines()
+    items = [m for m in map(_LIST_ITEM.match, lines) if m]
+    two_space = any(0 < len(m.group(1)) < 4 for m in items)
+    out: list[str] = []
+    in_list = False
+    for line in lines:
+        match = _LIST_ITEM.match(line)
+        if match:
+            if out and out[-1].strip() and not in_list:
+                out.append("")
+            if two_space:
+                line = " " * (len(match.group(1)) * 2) + line.lstrip(" ")
+            in_list = True
+        elif not line.strip():
+            in_list = False
+        elif in_list and two_space and line.startswith(" "):
+            line = " " * ((len(line) - len(line.lstrip(" "))) * 2) + line.lstrip(" ")
+        elif not line.startswith(" "):
+            in_list = False
+        out.append(line)
+    return "\n".join(out) + ("\n" if markdown.endswith("\n") else "")
+
+
 def indent(text: str, width: int = 4) -> str:
     """Indent every line but the first (templates place the first line themselves)."""
     pad = " " * width
@@ -161,7 +195,12 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(
-        md=md_text, html=html_text, indent=indent, summary=summary, duration=duration_text
+        md=md_text,
+        html=html_text,
+        block=block,
+        indent=indent,
+        summary=summary,
+        duration=duration_text,
     )
     return env
 
