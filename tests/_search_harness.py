@@ -1,14 +1,10 @@
-"""Helpers for the site-search tests: dev queries, synthetic large KBs, a tiny site server."""
+"""Helpers for the site-search tests: dev queries, synthetic large KBs."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import random
 import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -126,23 +122,3 @@ def synthetic_kb(kb: KnowledgeBase, size: int, *, mode: str, seed: int = 7) -> K
             )
         entries.append(entry)
     return replace(kb, entries=tuple(entries))
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """Serve ``directory`` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +120,63 @@ def make_repo(tmp_path: Path) -> Callable[[Path], Path]:
         return work
 
     return make
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files like ``SimpleHTTPRequestHandler`` without logging each request."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` (created if missing) on 127.0.0.1, a free port, in a daemon
+    thread; yields the base URL ``http://127.0.0.1:PORT/`` and shuts down on exit."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def build_arguments(kb: Path, audience: str, out: Path, *, today: str | None = None) -> list[str]:
+    """The arguments after the program name of a ``kb build`` with the repository's
+    ``mkdocs.yml``."""
+    arguments = ["build", "--kb", str(kb), "--audience", audience, "--out", str(out)]
+    if today is not None:
+        arguments += ["--today", today]
+    return [*arguments, "--config", str(REPO_ROOT / "mkdocs.yml")]
+
+
+def build_site(
+    kb: Path,
+    audience: str,
+    out: Path,
+    *,
+    today: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Path:
+    """``python -m tooling build`` of ``kb`` for ``audience`` into ``out``, in a subprocess
+    from the repository root with its ``mkdocs.yml``; ``env`` adds to (or overrides) the
+    environment. Asserts it succeeded; returns ``out``."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tooling", *build_arguments(kb, audience, out, today=today)],
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
 
 
 def _chromium_missing_reason() -> str | None:

@@ -7,15 +7,13 @@ The site is the real ``kb build --audience staff`` output for the eval KB.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _search_harness import answerable_queries, entry_id_of, serve
-from conftest import EVAL_KB, EVAL_QUERIES, REPO_ROOT
+from _search_harness import answerable_queries, entry_id_of
+from conftest import EVAL_KB, EVAL_QUERIES, build_site, serve_folder
 
 from tooling.site_search import search
 
@@ -31,36 +29,14 @@ WAIT_MS = 10_000
 @pytest.fixture(scope="module")
 def staff_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("search") / "staff"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tooling",
-            "build",
-            "--kb",
-            str(EVAL_KB),
-            "--audience",
-            "staff",
-            "--out",
-            str(out),
-            "--today",
-            BUILD_DAY,
-            "--config",
-            str(REPO_ROOT / "mkdocs.yml"),
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    build_site(EVAL_KB, "staff", out, today=BUILD_DAY)
     assert (out / "search" / "zhiku-index.json").is_file(), "kb build wrote no search index"
     return out
 
 
 @pytest.fixture(scope="module")
 def site_url(staff_site: Path) -> Iterator[str]:
-    with serve(staff_site) as url:
+    with serve_folder(staff_site) as url:
         yield url
 
 

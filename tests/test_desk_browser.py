@@ -8,14 +8,10 @@ Set ZHIKU_SCREENSHOT_DIR to keep the 390x844 screenshots for a look.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EVAL_KB, REPO_ROOT, git
+from conftest import EVAL_KB, REPO_ROOT, build_site, git, serve_folder
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from feedback_app import create_app
@@ -43,11 +39,6 @@ MISS = "知识库里没有可信的答案 — 已记录,知识库负责人会补
 OFFLINE = "答疑服务暂时无法连接,请使用右上角的站内搜索"
 TONES = [("friendly", "亲切"), ("formal", "专业"), ("brief", "简洁")]
 JS = REPO_ROOT / "tooling" / "assets" / "zhiku-desk.js"
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 class _RunningApp:
@@ -79,14 +70,6 @@ class _RunningApp:
         self.server = None
 
 
-def _serve_folder(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = functools.partial(_Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 def _git_repo(root: Path) -> Path:
     """A git repository holding a copy of the eval knowledge base as kb/ on main."""
     root.mkdir()
@@ -104,53 +87,33 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("desk")
     repo = _git_repo(tmp / "repo")
     site_dir = tmp / "site"
-    site, site_url = _serve_folder(site_dir)
     query_log = tmp / "unanswered.jsonl"
-    app = _RunningApp(
-        create_app(
-            {
-                "REPO": str(repo),
-                "KB_DIR": "kb",
-                "QUERY_LOG": str(query_log),
-                "CORS_ORIGINS": site_url,
-                "TOKENS_FILE": str(tmp / "tokens.json"),
+    with serve_folder(site_dir) as base_url:
+        site_url = base_url.rstrip("/")
+        app = _RunningApp(
+            create_app(
+                {
+                    "REPO": str(repo),
+                    "KB_DIR": "kb",
+                    "QUERY_LOG": str(query_log),
+                    "CORS_ORIGINS": site_url,
+                    "TOKENS_FILE": str(tmp / "tokens.json"),
+                }
+            )
+        )
+        try:
+            build_site(
+                EVAL_KB, "staff", site_dir, today="2026-12-01", env={"ZHIKU_APP_URL": app.url}
+            )
+            yield {
+                "site_dir": site_dir,
+                "site_url": site_url,
+                "app": app,
+                "query_log": query_log,
+                "shots": tmp,
             }
-        )
-    )
-    try:
-        built = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tooling",
-                "build",
-                "--kb",
-                str(EVAL_KB),
-                "--audience",
-                "staff",
-                "--out",
-                str(site_dir),
-                "--today",
-                "2026-12-01",
-            ],
-            cwd=REPO_ROOT,
-            env={**os.environ, "ZHIKU_APP_URL": app.url},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert built.returncode == 0, built.stdout + built.stderr
-        yield {
-            "site_dir": site_dir,
-            "site_url": site_url,
-            "app": app,
-            "query_log": query_log,
-            "shots": tmp,
-        }
-    finally:
-        app.stop()
-        site.shutdown()
-        site.server_close()
+        finally:
+            app.stop()
 
 
 @pytest.fixture(scope="module")

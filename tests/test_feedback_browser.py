@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO_ROOT, git
+from conftest import REPO_ROOT, build_site, git, serve_folder
 from werkzeug.serving import make_server
 
 from feedback_app import create_app
@@ -40,19 +35,6 @@ reviewed: 2026-10-01
 PHONE = {"width": 390, "height": 844}
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-def _serve_folder(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = functools.partial(_Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 @pytest.fixture
 def stack(
     make_kb: Callable[[dict[str, str | bytes]], Path],
@@ -62,23 +44,26 @@ def stack(
     """A git repo, the app on a real port, and a static folder served from another origin."""
     repo = make_repo(make_kb({"returns/return-window.yaml": ENTRY}))
     token = TokenStore(tmp_path / "tokens.json").issue("zhang-wei")
-    site, site_url = _serve_folder(tmp_path / "site")
-    app = create_app(
-        {"REPO": str(repo), "TOKENS_FILE": str(tmp_path / "tokens.json"), "CORS_ORIGINS": site_url}
-    )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {
-        "repo": repo,
-        "token": token,
-        "site": tmp_path / "site",
-        "site_url": site_url,
-        "app_url": f"http://127.0.0.1:{server.server_port}",
-    }
-    server.shutdown()
-    server.server_close()
-    site.shutdown()
-    site.server_close()
+    with serve_folder(tmp_path / "site") as base_url:
+        site_url = base_url.rstrip("/")
+        app = create_app(
+            {
+                "REPO": str(repo),
+                "TOKENS_FILE": str(tmp_path / "tokens.json"),
+                "CORS_ORIGINS": site_url,
+            }
+        )
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield {
+            "repo": repo,
+            "token": token,
+            "site": tmp_path / "site",
+            "site_url": site_url,
+            "app_url": f"http://127.0.0.1:{server.server_port}",
+        }
+        server.shutdown()
+        server.server_close()
 
 
 def _minimal_page(folder: Path, app_url: str) -> str:
@@ -206,12 +191,11 @@ def test_panel_degrades_calmly_when_the_app_is_unreachable(browser: Any, tmp_pat
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    site, site_url = _serve_folder(tmp_path / "offline")
-    try:
+    with serve_folder(tmp_path / "offline") as site_url:
         path = _minimal_page(tmp_path / "offline", dead)
         page, errors = _new_page(browser)
         page.add_init_script("localStorage.setItem('zhiku-feedback-token', 'zk_saved')")
-        page.goto(f"{site_url}/{path}")
+        page.goto(f"{site_url}{path}")
         status = page.locator(".zf-status")
         page.wait_for_function("document.querySelector('.zf-status').textContent !== ''")
         assert status.inner_text() == "反馈服务暂时无法连接,请稍后再试。页面其他内容不受影响。"
@@ -226,9 +210,6 @@ def test_panel_degrades_calmly_when_the_app_is_unreachable(browser: Any, tmp_pat
         _fits_the_phone(page)
         assert errors == []
         page.context.close()
-    finally:
-        site.shutdown()
-        site.server_close()
 
 
 def test_panel_on_a_built_staff_site_page(
@@ -236,29 +217,9 @@ def test_panel_on_a_built_staff_site_page(
 ) -> None:
     """The real integration: `kb build --audience staff` adds the container, meta tag,
     script and stylesheet to each entry page."""
-    env = {**os.environ, "ZHIKU_APP_URL": stack["app_url"]}
-    built = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tooling",
-            "build",
-            "--kb",
-            str(stack["repo"] / "kb"),
-            "--audience",
-            "staff",
-            "--out",
-            str(stack["site"]),
-            "--config",
-            str(REPO_ROOT / "mkdocs.yml"),
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    build_site(
+        stack["repo"] / "kb", "staff", stack["site"], env={"ZHIKU_APP_URL": stack["app_url"]}
     )
-    assert built.returncode == 0, built.stderr[-2000:]
     pages = list(stack["site"].rglob("return-window/index.html"))
     assert len(pages) == 1
     rel = pages[0].relative_to(stack["site"]).as_posix()

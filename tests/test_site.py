@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEMO_KB, EVAL_KB, REPO_ROOT, entry_yaml
+from conftest import DEMO_KB, EVAL_KB, REPO_ROOT, build_arguments, entry_yaml
 
 from tooling import cli
 from tooling import mkdocs_plugin as plugin_module
@@ -35,20 +35,7 @@ _BUILT: dict[str, tuple[Path, str]] = {}
 def run_kb_build(kb: Path, audience: str, out: Path, cwd: Path = REPO_ROOT) -> str:
     """``kb build`` in a subprocess, as a person runs it; returns its log."""
     done = subprocess.run(
-        [
-            KB_CMD,
-            "build",
-            "--kb",
-            str(kb),
-            "--audience",
-            audience,
-            "--out",
-            str(out),
-            "--config",
-            str(CONFIG),
-            "--today",
-            TODAY,
-        ],
+        [KB_CMD, *build_arguments(kb, audience, out, today=TODAY)],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import serve_folder
 from test_site import eval_sites  # noqa: F401  (session fixture, built once)
 
 from tooling.mkdocs_plugin import DEFAULT_APP_URL
@@ -19,24 +18,14 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site_urls(eval_sites: dict[str, Path]) -> Iterator[dict[str, str]]:  # noqa: F811
     """Both built sites over HTTP on 127.0.0.1 (search and clipboard need http, not file:)."""
-    servers = {}
-    for audience, root in eval_sites.items():
-        handler = functools.partial(_QuietHandler, directory=str(root))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers[audience] = server
-    yield {a: f"http://127.0.0.1:{s.server_address[1]}/" for a, s in servers.items()}
-    for server in servers.values():
-        server.shutdown()
-        server.server_close()
+    with ExitStack() as stack:
+        yield {
+            audience: stack.enter_context(serve_folder(root))
+            for audience, root in eval_sites.items()
+        }
 
 
 @pytest.fixture
