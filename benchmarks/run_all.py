@@ -1,20 +1,26 @@
 """Run every benchmark and print its figures (``make bench``).
 
-Each ``bench_*.py`` module exposes ``main() -> dict[str, float]``. Figures are
-printed as JSON and written to ``benchmarks/out/results.json``.
+Each ``bench_*.py`` module exposes ``main() -> dict[str, float]``. Each runs in
+a fresh Python process, so one benchmark's memory does not inflate the next
+one's peak RSS (Linux keeps a parent's high-water mark across fork and exec).
+Figures are printed as JSON and written to ``benchmarks/out/results.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
+# The last line a benchmark process prints is its figures as JSON.
+RUN_ONE = (
+    "import importlib, json, sys; "
+    "print(json.dumps(importlib.import_module('bench_' + sys.argv[1]).main()))"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         print(f"== {name} ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
-        results[name] = importlib.import_module(f"bench_{name}").main()
+        done = subprocess.run(
+            [sys.executable, "-c", RUN_ONE, name],
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
         print(
             f"   done in {time.perf_counter() - started:.0f} s: {results[name]}",
             file=sys.stderr,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tooling.commands._common import add_audience_argument, add_kb_argument, load_valid
 from tooling.errors import EXIT_OK, UsageError
-from tooling.search import SearchIndex
-from tooling.search.evaluate import Metrics, evaluate, read_queries
+
+if TYPE_CHECKING:  # the search stack (jieba, pypinyin, Whoosh) loads only when used
+    from tooling.search.evaluate import Metrics
 
 NAME = "eval"
 HELP = "measure search quality on a TSV of `query<TAB>expected_id` lines (`-`: no answer)"
@@ -54,6 +56,9 @@ def format_metrics(m: Metrics) -> str:
 
 def run(args: argparse.Namespace) -> int:
     kb = load_valid(args).kb
+    from tooling.search import SearchIndex
+    from tooling.search.evaluate import evaluate, read_queries
+
     queries = read_queries(args.queries, {e.id for e in kb.entries})
     if not queries:
         raise UsageError(f"{args.queries}: no queries in the file")

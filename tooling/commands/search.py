@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from tooling.commands._common import add_audience_argument, add_kb_argument, load_valid
 from tooling.errors import EXIT_OK, UsageError
-from tooling.search import SearchIndex, SearchResult
+
+if TYPE_CHECKING:  # the search stack (jieba, pypinyin, Whoosh) loads only when used
+    from tooling.search import SearchResult
 
 NAME = "search"
 HELP = "find the entries that answer a question (or say there is no confident answer)"
@@ -44,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--limit must be 1 or more")
     if not args.query.strip():
         raise UsageError("QUERY is empty: type the question to search for")
+    from tooling.search import SearchIndex
+
     index = SearchIndex.build(load_valid(args).kb, args.audience)
     result = index.search(args.query, limit=args.limit)
     if args.json:
