@@ -29,7 +29,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
 from typing import Any
+
+from kbgen import GIT_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_KB = ROOT.parent / "shared" / "eval" / "kb"
@@ -38,15 +42,6 @@ CLIENTS = 10
 WORKERS = 2
 TARGET_P95_SECONDS = 1.0
 ENTRIES = ["no-water", "water-leak", "repair-channels", "power-trip", "access-card"]
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "Bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "Bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.com",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 def git(repo: Path, *args: str) -> str:

@@ -23,6 +23,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from kbgen import GIT_ENV
+
 ENTRIES = 5_000
 SECTIONS = 10
 STAFF = 20
@@ -34,15 +37,6 @@ TODAY = date(2026, 11, 25)
 LIMIT_SECONDS = 10.0
 KB_BIN = Path(sys.executable).with_name("kb")
 TOPICS = ["停车", "物业费", "快递", "电梯", "门禁", "报修", "装修", "垃圾分类", "宠物", "噪音"]
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "Bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "Bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.com",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 def git(repo: Path, *args: str, stdin: bytes | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -40,6 +41,16 @@ ACTIONS = [
     "有什么规定",
 ]
 PLACES = ["一号楼", "二号楼", "地下车库", "会所", "东门", "西门", "物业中心", "单元门口"]
+# A fixed git identity for benchmark repositories, independent of the user's config.
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 STAFF = ["zhang-wei", "wang-fang", "liu-qiang", "chen-jing", "li-na"]
 
 
