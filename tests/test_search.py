@@ -112,6 +112,17 @@ def test_clearly_unrelated_question_is_refused(index: SearchIndex) -> None:
     assert result.hits  # the nearest candidates are still there for suggestions
 
 
+def test_confidence_weighs_the_rarest_words_most(index: SearchIndex) -> None:
+    # 水费 is known, 比特币 is not: squared IDF weights let the unknown topic word
+    # count for more in the refusal's coverage than in the ranking's.
+    best = index.scored("比特币水费")[0]
+    assert best.terms.entry.id == "water-bill"
+    assert 0 < best.informative < best.coverage < 1
+    assert best.confidence == best.informative + best.nearest
+    full = index.scored("水费怎么算")[0]
+    assert full.informative == full.coverage == 1.0
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
