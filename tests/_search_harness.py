@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +21,18 @@ def answerable_queries(path: Path) -> list[tuple[str, str]]:
         if expected.strip() != "-":
             rows.append((query, expected.strip()))
     return rows
+
+
+def hit_rates(
+    rows: list[tuple[str, str]], ranked: Callable[[str], list[str]]
+) -> tuple[float, float]:
+    """hit@1 and hit@5 of ``ranked(query)`` (entry ids, best first) over ``rows``."""
+    hit1 = hit5 = 0
+    for query, expected in rows:
+        found = ranked(query)[:5]
+        hit1 += found[:1] == [expected]
+        hit5 += expected in found
+    return hit1 / len(rows), hit5 / len(rows)
 
 
 def entry_id_of(location: str) -> str:

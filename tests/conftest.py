@@ -101,6 +101,16 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
+def init_kb_repo(work: Path, kb_source: Path) -> Path:
+    """A git repository at ``work`` with a copy of ``kb_source`` as ``kb/`` committed on main."""
+    work.mkdir(parents=True, exist_ok=True)
+    git(work, "init", "-q", "-b", "main")
+    shutil.copytree(kb_source, work / "kb")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "Initial knowledge base")
+    return work
+
+
 @pytest.fixture
 def make_repo(tmp_path: Path) -> Callable[[Path], Path]:
     """A real git repository holding a copy of a KB folder as ``kb/``, committed on
@@ -109,12 +119,7 @@ def make_repo(tmp_path: Path) -> Callable[[Path], Path]:
     def make(kb_source: Path) -> Path:
         origin = tmp_path / "origin.git"
         git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
-        work = tmp_path / "repo"
-        work.mkdir()
-        git(work, "init", "-q", "-b", "main")
-        shutil.copytree(kb_source, work / "kb")
-        git(work, "add", "-A")
-        git(work, "commit", "-q", "-m", "Initial knowledge base")
+        work = init_kb_repo(tmp_path / "repo", kb_source)
         git(work, "remote", "add", "origin", str(origin))
         git(work, "push", "-q", "origin", "main")
         return work

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EVAL_KB, REPO_ROOT, build_site, git, serve_folder
+from conftest import EVAL_KB, REPO_ROOT, build_site, init_kb_repo, serve_folder
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from feedback_app import create_app
@@ -70,22 +69,12 @@ class _RunningApp:
         self.server = None
 
 
-def _git_repo(root: Path) -> Path:
-    """A git repository holding a copy of the eval knowledge base as kb/ on main."""
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    shutil.copytree(EVAL_KB, root / "kb")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "Eval knowledge base")
-    return root
-
-
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if not EVAL_KB.is_dir():
         pytest.skip(f"the eval knowledge base is missing: {EVAL_KB}")
     tmp = tmp_path_factory.mktemp("desk")
-    repo = _git_repo(tmp / "repo")
+    repo = init_kb_repo(tmp / "repo", EVAL_KB)
     site_dir = tmp / "site"
     query_log = tmp / "unanswered.jsonl"
     with serve_folder(site_dir) as base_url:

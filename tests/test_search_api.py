@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import EVAL_KB, git
+from conftest import EVAL_KB, init_kb_repo
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -22,12 +21,7 @@ UNRELATED = "小区游泳池夏天几点开放,要买门票吗"
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real git repository holding a copy of the eval KB (the flag service needs git)."""
-    root = tmp_path_factory.mktemp("repo")
-    git(root, "init", "-q", "-b", "main")
-    shutil.copytree(EVAL_KB, root / "kb")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "Knowledge base")
-    return root
+    return init_kb_repo(tmp_path_factory.mktemp("repo"), EVAL_KB)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from _search_harness import answerable_queries, entry_id_of, synthetic_kb
+from _search_harness import answerable_queries, entry_id_of, hit_rates, synthetic_kb
 from conftest import EVAL_KB, EVAL_QUERIES, entry_yaml
 
 from tooling.check import validate
@@ -197,17 +197,12 @@ def test_write_index_and_slim_material_index(make_kb: MakeKb, tmp_path: Path) ->
 def test_reference_ranking_on_the_dev_questions(eval_index: dict) -> None:
     """The method itself, without a browser (the browser test runs the real worker)."""
     rows = answerable_queries(EVAL_QUERIES)
-    hit1 = hit5 = 0
-    for query, expected in rows:
-        found = [entry_id_of(loc) for loc, _ in search(eval_index, query, limit=5)]
-        hit1 += found[:1] == [expected]
-        hit5 += expected in found
-    print(
-        f"reference ranking: hit@1 {hit1 / len(rows):.3f}, hit@5 {hit5 / len(rows):.3f} "
-        f"over {len(rows)} questions"
+    hit1, hit5 = hit_rates(
+        rows, lambda q: [entry_id_of(loc) for loc, _ in search(eval_index, q, limit=5)]
     )
-    assert hit1 / len(rows) >= 0.75
-    assert hit5 / len(rows) >= 0.90
+    print(f"reference ranking: hit@1 {hit1:.3f}, hit@5 {hit5:.3f} over {len(rows)} questions")
+    assert hit1 >= 0.75
+    assert hit5 >= 0.90
 
 
 def test_traditional_query_finds_the_elevator_entry(eval_index: dict) -> None:
