@@ -226,8 +226,8 @@ def _peak_rss_mb() -> float:
 
 def main() -> dict[str, float]:
     """Generate, load, index and query; return the figures (seconds, milliseconds, MB)."""
-    from tooling.check import validate
-    from tooling.search import SearchIndex
+    from tooling.answer import SearchIndex
+    from tooling.kb.check import validate
 
     with tempfile.TemporaryDirectory(prefix="zhiku-bench-search-") as tmp:
         root = Path(tmp) / "kb"

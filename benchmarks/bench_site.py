@@ -221,9 +221,9 @@ def plain_mkdocs_project(kb: Path, work: Path) -> Path:
     """The rendered Markdown in a docs folder and a config like mkdocs.yml without the plugin."""
     from mkdocs.utils.yaml import yaml_load
 
-    from tooling.check import validate
-    from tooling.mkdocs_plugin import ASSETS, OVERRIDES
-    from tooling.render import nav, render_site
+    from tooling.kb.check import validate
+    from tooling.site.mkdocs_plugin import ASSETS, OVERRIDES
+    from tooling.site.render import nav, render_site
 
     today = date.fromisoformat(TODAY)
     kb_model = validate(kb, today).kb

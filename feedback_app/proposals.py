@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 import yaml
 
-from tooling.model import Entry
-from tooling.yamlio import parse
+from tooling.kb.model import Entry
+from tooling.kb.yamlio import parse
 
 ProposalKind = Literal["rule", "add_scenario", "add_phrasing", "scenario"]
 

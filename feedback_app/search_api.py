@@ -22,10 +22,10 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from tooling.check import validate
-from tooling.model import Entry, KnowledgeBase
-from tooling.render import entry_url
-from tooling.search import SearchIndex
+from tooling.answer import SearchIndex
+from tooling.kb.check import validate
+from tooling.kb.model import Entry, KnowledgeBase
+from tooling.site.render import entry_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("search_api", __name__)

@@ -18,10 +18,10 @@ from datetime import date
 from pathlib import Path
 
 from feedback_app.gitstore import GitStore
-from tooling.check import check
 from tooling.errors import Problem, Severity
-from tooling.load import LoadResult, load
-from tooling.model import Entry, Staff
+from tooling.kb.check import check
+from tooling.kb.load import LoadResult, load
+from tooling.kb.model import Entry, Staff
 
 
 def _key(problem: Problem) -> tuple[str, str, str]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from tooling.model import Entry, KnowledgeBase, Scenario
+from tooling.kb.model import Entry, KnowledgeBase, Scenario
 
 
 def answerable_queries(path: Path) -> list[tuple[str, str]]:

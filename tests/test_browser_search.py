@@ -15,7 +15,7 @@ import pytest
 from _search_harness import answerable_queries, entry_id_of, hit_rates
 from conftest import EVAL_KB, EVAL_QUERIES, build_site, serve_folder
 
-from tooling.site_search import search
+from tooling.site.search_index import search
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

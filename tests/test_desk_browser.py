@@ -37,7 +37,7 @@ UNANSWERABLE = "你们公司股票代码是多少"
 MISS = "知识库里没有可信的答案 — 已记录,知识库负责人会补充"
 OFFLINE = "答疑服务暂时无法连接,请使用右上角的站内搜索"
 TONES = [("friendly", "亲切"), ("formal", "专业"), ("brief", "简洁")]
-JS = REPO_ROOT / "tooling" / "assets" / "zhiku-desk.js"
+JS = REPO_ROOT / "tooling" / "site" / "assets" / "zhiku-desk.js"
 
 
 class _RunningApp:

@@ -10,7 +10,7 @@ import pytest
 from conftest import entry_yaml, git
 
 from tooling.cli import main
-from tooling.gitdiff import diff
+from tooling.kb.diff import diff
 
 
 @pytest.fixture

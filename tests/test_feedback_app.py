@@ -30,8 +30,8 @@ from werkzeug.serving import make_server
 from feedback_app import create_app
 from feedback_app.auth import TokenStore, hash_token
 from feedback_app.service import FlagService
-from tooling.check import validate
 from tooling.cli import main as kb_main
+from tooling.kb.check import validate
 
 RETURN_WINDOW = """\
 # 退货时效:负责人每季度复核

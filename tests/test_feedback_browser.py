@@ -17,7 +17,7 @@ from feedback_app.auth import TokenStore
 
 pytestmark = pytest.mark.browser
 
-ASSETS = REPO_ROOT / "tooling" / "assets"
+ASSETS = REPO_ROOT / "tooling" / "site" / "assets"
 ENTRY = """\
 id: return-window
 question: 7天无理由退货从哪天开始算?

@@ -10,7 +10,7 @@ import pytest
 
 from feedback_app import proposals
 from feedback_app.proposals import InputError, Proposal, apply_proposal
-from tooling.yamlio import parse
+from tooling.kb.yamlio import parse
 
 
 def diff(before: str, after: str) -> str:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from conftest import STAFF_YAML, entry_yaml, git
 
-from tooling import githistory
 from tooling.cli import main
-from tooling.report import make_report
-from tooling.report_pages import site_report_pages
+from tooling.report import history as git_history
+from tooling.report.compute import make_report
+from tooling.report.pages import site_report_pages
 
 TODAY = date(2026, 11, 25)  # a Wednesday; the period is 2026-10-26 .. 2026-11-25
 
@@ -259,8 +259,8 @@ def test_history_is_read_with_one_git_log(flag_repo: Path, monkeypatch: pytest.M
         calls.append(cmd)
         return real_popen(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(githistory.subprocess, "Popen", popen)
-    history = githistory.read_history(flag_repo, "main")
+    monkeypatch.setattr(git_history.subprocess, "Popen", popen)
+    history = git_history.read_history(flag_repo, "main")
     verbs = sorted(cmd[3] for cmd in calls)
     assert verbs == ["for-each-ref", "log", "rev-parse"]
     # initial, 5 accepted flags (f7 f6 f1 f9 f2), 4 merges (f9 fast-forward), 1 edit, 5 open

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from conftest import entry_yaml
 
-from tooling.missing import (
+from tooling.kb.model import KnowledgeBase
+from tooling.report.compute import build_report, make_report
+from tooling.report.missing import (
     bigram_nearest,
     cluster_queries,
     normalize_query,
     read_queries_log,
     search_nearest,
 )
-from tooling.model import KnowledgeBase
-from tooling.report import build_report, make_report
 
 TODAY = date(2026, 11, 25)
 
@@ -149,7 +149,7 @@ def test_period_and_nearest_suggestion(
 
 
 def test_bigram_nearest_stand_in(make_kb: Callable[[dict[str, str | bytes]], Path]) -> None:
-    from tooling.load import load
+    from tooling.kb.load import load
 
     kb = load(
         make_kb(
@@ -176,7 +176,7 @@ def test_bigram_nearest_stand_in(make_kb: Callable[[dict[str, str | bytes]], Pat
 
 
 def two_entry_kb(make_kb: Callable[[dict[str, str | bytes]], Path]) -> KnowledgeBase:
-    from tooling.load import load
+    from tooling.kb.load import load
 
     return load(
         make_kb(
@@ -210,12 +210,12 @@ def test_search_nearest_falls_back_when_the_index_fails(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    import tooling.search
+    import tooling.answer
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(tooling.search.SearchIndex, "build", broken)
+    monkeypatch.setattr(tooling.answer.SearchIndex, "build", broken)
     kb = two_entry_kb(make_kb)
     nearest = search_nearest(kb, ["停车卡丢了怎么办"])
     assert nearest("停车卡丢了怎么办")[0][0] == "parking-card"

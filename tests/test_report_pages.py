@@ -11,8 +11,7 @@ from pathlib import Path
 import markdown
 from conftest import entry_yaml
 
-from tooling.missing import MissingCluster
-from tooling.report import (
+from tooling.report.compute import (
     CreditRow,
     EntryRef,
     Health,
@@ -21,8 +20,9 @@ from tooling.report import (
     SectionCount,
     WeekCount,
 )
-from tooling.report_format import md
-from tooling.report_pages import SVG_NS, render_report_pages, site_report_pages
+from tooling.report.formats import md
+from tooling.report.missing import MissingCluster
+from tooling.report.pages import SVG_NS, render_report_pages, site_report_pages
 
 TODAY = date(2026, 11, 25)
 SVG_BLOCK = re.compile(r"<svg .*?</svg>", re.DOTALL)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT
 
-from tooling.check import validate
 from tooling.cli import main
-from tooling.schema import ENTRY_SCHEMA
+from tooling.kb.check import validate
+from tooling.kb.schema import ENTRY_SCHEMA
 
 
 @pytest.mark.parametrize("kind", ["entry", "section", "staff", "synonyms"])

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import entry_yaml
 
-from tooling.check import validate
-from tooling.search import SearchIndex, normalize
-from tooling.search.analysis import Analyzer
+from tooling.answer import SearchIndex, normalize
+from tooling.answer.analysis import Analyzer
+from tooling.kb.check import validate
 
 
 def _list(*items: str) -> str:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import EVAL_KB, EVAL_QUERIES, entry_yaml
 
-from tooling.check import validate
+from tooling.answer import SearchIndex
+from tooling.answer.evaluate import Metrics, Outcome, evaluate, metrics, read_queries
 from tooling.cli import main
-from tooling.search import SearchIndex
-from tooling.search.evaluate import Metrics, Outcome, evaluate, metrics, read_queries
+from tooling.kb.check import validate
 
 TINY = {
     "_synonyms.yaml": "- [退款, 退钱]\n",

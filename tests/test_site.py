@@ -20,9 +20,9 @@ import pytest
 from conftest import DEMO_KB, EVAL_KB, REPO_ROOT, build_arguments, entry_yaml
 
 from tooling import cli
-from tooling import mkdocs_plugin as plugin_module
-from tooling.check import validate
 from tooling.commands.build import build_site
+from tooling.kb.check import validate
+from tooling.site import mkdocs_plugin as plugin_module
 
 TODAY = "2026-11-25"
 CONFIG = REPO_ROOT / "mkdocs.yml"
@@ -280,12 +280,12 @@ def fake_companions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (assets / name).write_text(f"/* {name} */\n")
     monkeypatch.setattr(plugin_module, "ASSETS", assets)
     monkeypatch.setattr(plugin_module, "search_module_available", lambda: True)
-    fake = types.ModuleType("tooling.site_search")
+    fake = types.ModuleType("tooling.site.search_index")
     fake.build_index = lambda kb: {
         "ids": sorted(e.id for e in kb.entries),  # type: ignore[attr-defined]
         "replies": [e.replies.brief for e in kb.entries],
     }
-    monkeypatch.setitem(sys.modules, "tooling.site_search", fake)
+    monkeypatch.setitem(sys.modules, "tooling.site.search_index", fake)
     monkeypatch.setenv("ZHIKU_APP_URL", "https://desk.example.org/app")
     return assets
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import serve_folder
 from test_site import eval_sites  # noqa: F401  (session fixture, built once)
 
-from tooling.mkdocs_plugin import DEFAULT_APP_URL
+from tooling.site.mkdocs_plugin import DEFAULT_APP_URL
 
 pytestmark = pytest.mark.browser
 

@@ -20,8 +20,8 @@ import pytest
 from conftest import EVAL_KB
 from test_site import TODAY, eval_sites  # noqa: F401  (session fixture, built once)
 
-from tooling.check import validate
-from tooling.model import Entry, KnowledgeBase
+from tooling.kb.check import validate
+from tooling.kb.model import Entry, KnowledgeBase
 
 MIN_FRAGMENT = 6
 _MARKUP = re.compile(r"\*\*|__|[*`|>#]|\[|\]\([^)]*\)|\]|^\s*(?:[-+]|\d+[.)])\s+", re.MULTILINE)

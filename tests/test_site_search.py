@@ -1,4 +1,4 @@
-"""The browser search index (tooling/site_search.py): normalising, terms, weights, size."""
+"""The browser search index (tooling/site/search_index.py): normalising, terms, weights, size."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from _search_harness import answerable_queries, entry_id_of, hit_rates, synthetic_kb
 from conftest import EVAL_KB, EVAL_QUERIES, entry_yaml
 
-from tooling.check import validate
-from tooling.model import KnowledgeBase
-from tooling.site_search import (
+from tooling.kb.check import validate
+from tooling.kb.model import KnowledgeBase
+from tooling.site.search_index import (
     Normalizer,
     build_index,
     decode_postings,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_KB, EVAL_KB, entry_yaml
 
-from tooling.check import validate
 from tooling.cli import main
+from tooling.kb.check import validate
 
 TODAY = "2026-11-25"
 MakeKb = Callable[[dict[str, str | bytes]], Path]

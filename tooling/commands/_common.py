@@ -6,8 +6,8 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from tooling.check import Validation, validate
 from tooling.errors import ContentError, UsageError
+from tooling.kb.check import Validation, validate
 
 
 def add_kb_argument(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,7 @@ from tooling.commands._common import (
     load_valid,
 )
 from tooling.errors import EXIT_OK, UsageError
-from tooling.model import KnowledgeBase
+from tooling.kb.model import KnowledgeBase
 
 NAME = "build"
 HELP = "build the public or the staff site (refuses a knowledge base with errors)"
@@ -64,7 +64,7 @@ def build_site(
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from tooling.mkdocs_plugin import ZhikuPlugin, plugin_overrides
+    from tooling.site.mkdocs_plugin import ZhikuPlugin, plugin_overrides
 
     try:
         plugins = plugin_overrides(

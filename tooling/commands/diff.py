@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tooling.errors import UsageError
-from tooling.gitdiff import diff, format_markdown, format_text
+from tooling.kb.diff import diff, format_markdown, format_text
 
 NAME = "diff"
 HELP = "list entries added, removed and changed between two git revisions (for reviewers)"

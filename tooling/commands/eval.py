@@ -11,7 +11,7 @@ from tooling.commands._common import add_audience_argument, add_kb_argument, loa
 from tooling.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # the search stack (jieba, pypinyin, Whoosh) loads only when used
-    from tooling.search.evaluate import Metrics
+    from tooling.answer.evaluate import Metrics
 
 NAME = "eval"
 HELP = "measure search quality on a TSV of `query<TAB>expected_id` lines (`-`: no answer)"
@@ -56,8 +56,8 @@ def format_metrics(m: Metrics) -> str:
 
 def run(args: argparse.Namespace) -> int:
     kb = load_valid(args).kb
-    from tooling.search import SearchIndex
-    from tooling.search.evaluate import evaluate, read_queries
+    from tooling.answer import SearchIndex
+    from tooling.answer.evaluate import evaluate, read_queries
 
     queries = read_queries(args.queries, {e.id for e in kb.entries})
     if not queries:

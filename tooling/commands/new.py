@@ -9,7 +9,7 @@ from datetime import date
 
 from tooling.commands._common import add_kb_argument, kb_root
 from tooling.errors import UsageError
-from tooling.load import load
+from tooling.kb.load import load
 
 NAME = "new"
 HELP = "write a starter entry SECTION/ID.yaml with every field explained"

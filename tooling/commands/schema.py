@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from tooling.schema import ENTRY_SCHEMA, SECTION_SCHEMA, STAFF_SCHEMA, SYNONYMS_SCHEMA
+from tooling.kb.schema import ENTRY_SCHEMA, SECTION_SCHEMA, STAFF_SCHEMA, SYNONYMS_SCHEMA
 
 NAME = "schema"
 HELP = "print the JSON Schema of entries (or of other KB files) for editors"

@@ -11,7 +11,7 @@ from tooling.commands._common import add_audience_argument, add_kb_argument, loa
 from tooling.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # the search stack (jieba, pypinyin, Whoosh) loads only when used
-    from tooling.search import SearchResult
+    from tooling.answer import SearchResult
 
 NAME = "search"
 HELP = "find the entries that answer a question (or say there is no confident answer)"
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--limit must be 1 or more")
     if not args.query.strip():
         raise UsageError("QUERY is empty: type the question to search for")
-    from tooling.search import SearchIndex
+    from tooling.answer import SearchIndex
 
     index = SearchIndex.build(load_valid(args).kb, args.audience)
     result = index.search(args.query, limit=args.limit)

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mkdocs.commands.serve import serve
 
-    from tooling.mkdocs_plugin import plugin_overrides
+    from tooling.site.mkdocs_plugin import plugin_overrides
 
     kb_dir = kb_root(args).resolve()
     config_file = config_path(args)

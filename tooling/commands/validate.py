@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from tooling.check import validate
 from tooling.commands._common import add_kb_argument, add_today_argument, kb_root
 from tooling.errors import EXIT_CONTENT, EXIT_OK, Problem, Severity
+from tooling.kb.check import validate
 
 NAME = "validate"
 HELP = "check the knowledge base and report every problem (exit 1 on errors)"

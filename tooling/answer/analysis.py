@@ -9,7 +9,7 @@ Two views of the same text, so that one can catch what the other misses:
   boundaries, so ``楼道灯不亮`` still shares ``楼道``/``道灯`` with ``楼道灯坏了``,
   and a one-character typo only spoils the two bigrams around it.
 
-Both views run on normalized text (:func:`~tooling.search.normalize.normalize`)
+Both views run on normalized text (:func:`~tooling.answer.normalize.normalize`)
 in which every synonym from ``_synonyms.yaml`` has been replaced by its group's
 canonical word. Rewriting both the entries and the query to the same word is
 synonym expansion at index and query time at once, and it keeps every term
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import jieba
 
-from tooling.search.normalize import normalize
+from tooling.answer.normalize import normalize
 
 try:  # pinyin lets a homophone typo (赔 typed as 陪) still match
     from pypinyin import lazy_pinyin as _pinyin_of

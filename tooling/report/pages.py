@@ -11,9 +11,9 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from tooling.model import KnowledgeBase
-from tooling.report import Report, WeekCount, make_report
-from tooling.report_format import (
+from tooling.kb.model import KnowledgeBase
+from tooling.report.compute import Report, WeekCount, make_report
+from tooling.report.formats import (
     MERGED_POINTS,
     RAISED_POINTS,
     md,

@@ -16,8 +16,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from tooling.missing import MissingCluster
-from tooling.report import (
+from tooling.report.compute import (
     EXPIRING_DAYS,
     MERGED_POINTS,
     MIN_PHRASINGS,
@@ -26,6 +25,7 @@ from tooling.report import (
     OpenFlagGroup,
     Report,
 )
+from tooling.report.missing import MissingCluster
 
 KIND_LABELS = {"wrong": "答案有误", "missing": "缺少内容", "unclear": "说得不清"}
 MAX_CLUSTERS = 30

@@ -9,7 +9,7 @@ Two structures are built once per process:
 * per entry, the analyzed *units* people's questions are compared with: the
   question, each phrasing and each scenario case, plus the term sets of the
   whole ask side and of the whole entry, and an IDF table. The ranking stage
-  (:mod:`tooling.search.ranking`) reads these to re-rank the candidates and to
+  (:mod:`tooling.answer.ranking`) reads these to re-rank the candidates and to
   decide whether the best one deserves to be called an answer.
 """
 
@@ -27,8 +27,8 @@ from whoosh import fields, query, scoring
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.filedb.filestore import RamStorage
 
-from tooling.model import Entry, KnowledgeBase
-from tooling.search.analysis import Analyzed, Analyzer
+from tooling.answer.analysis import Analyzed, Analyzer
+from tooling.kb.model import Entry, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # in passing.
 ASK_BOOST = 2.0
 BODY_BOOST = 1.0
-# The three views of a text (see :mod:`tooling.search.analysis`) and how much
+# The three views of a text (see :mod:`tooling.answer.analysis`) and how much
 # each weighs in BM25F. Sounds (pinyin bigrams) only back the other two up.
 VIEWS = ("words", "grams", "sounds")
 VIEW_BOOST = {"words": 1.0, "grams": 1.0, "sounds": 0.5}

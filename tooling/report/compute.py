@@ -2,8 +2,9 @@
 
 ``build_report`` is pure: it takes the model, the git history (or None) and the
 logged unanswered questions, and returns a typed :class:`Report`; the missing
-knowledge (clustering the questions, suggesting entries) is :mod:`tooling.missing`. ``make_report``
-does the reading (KB, git, log file) for the ``kb report`` command and the site.
+knowledge (clustering the questions, suggesting entries) is
+:mod:`tooling.report.missing`. ``make_report`` does the reading (KB, git, log
+file) for the ``kb report`` command and the site.
 
 Credit score (知识贡献): each flag raised in the period counts
 ``RAISED_POINTS`` (1); each of the person's flags accepted (merged into main)
@@ -22,10 +23,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from tooling import githistory
-from tooling.check import EXPIRY_SOON_DAYS, validate
-from tooling.githistory import GitHistoryError, History
-from tooling.missing import (
+from tooling.kb.check import EXPIRY_SOON_DAYS, validate
+from tooling.kb.model import Entry, KnowledgeBase
+from tooling.report import history as git_history
+from tooling.report.history import GitHistoryError, History
+from tooling.report.missing import (
     LoggedQuery,
     MissingCluster,
     Nearest,
@@ -34,7 +36,6 @@ from tooling.missing import (
     missing_knowledge,
     read_queries_log,
 )
-from tooling.model import Entry, KnowledgeBase
 
 log = logging.getLogger("zhiku.report")
 
@@ -459,14 +460,14 @@ def make_report(
         log.info("loaded %d entries in %.2f s", len(kb.entries), time.monotonic() - started)
     history, note = None, ""
     if repo is not None:
-        history = githistory.read_history(repo, main)
+        history = git_history.read_history(repo, main)
     else:
-        found = githistory.find_repo(kb_root)
+        found = git_history.find_repo(kb_root)
         if found is None:
             note = f"{kb_root} is not in a git repository: no flags or credit to show"
         else:
             try:
-                history = githistory.read_history(found, main)
+                history = git_history.read_history(found, main)
             except GitHistoryError as exc:
                 note = str(exc)
         if note:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tooling.errors import Problem, Severity
-from tooling.model import (
+from tooling.kb.model import (
     DEFAULT_REVIEW_EVERY,
     Duration,
     Entry,
@@ -25,14 +25,14 @@ from tooling.model import (
     Section,
     Staff,
 )
-from tooling.schema import (
+from tooling.kb.schema import (
     ENTRY_SCHEMA,
     SECTION_SCHEMA,
     STAFF_SCHEMA,
     SYNONYMS_SCHEMA,
     check_document,
 )
-from tooling.yamlio import Document, decode, parse
+from tooling.kb.yamlio import Document, decode, parse
 
 SECTION_DIR_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_SECTION_DEPTH = 2

@@ -9,7 +9,7 @@
  * Titles and texts are inserted as HTML, so they are escaped here.
  *
  * Material's own `docs` are ignored: the index is search/zhiku-index.json,
- * written at build time by tooling/site_search.py, which documents the format
+ * written at build time by tooling/site/search_index.py, which documents the format
  * and holds the reference implementation of the scoring below. The index is
  * fetched on the first non-empty query, so visitors who never search do not
  * download it. Its URL is `?index=` on this script's URL if given, otherwise
@@ -22,7 +22,7 @@ var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3
 var MAX_RESULTS = 20
 var WEIGHT_LEVELS = 63
 var DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
-// Keep in step with HAN_RUN and WORD in tooling/site_search.py.
+// Keep in step with HAN_RUN and WORD in tooling/site/search_index.py.
 var HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3134f}]+/gu
 var WORD = /[a-z0-9]+/g
 var ALNUM = /^[a-z0-9]$/

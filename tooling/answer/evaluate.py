@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tooling.answer import SearchIndex
 from tooling.errors import ContentError, UsageError
-from tooling.search import SearchIndex
 
 UNANSWERABLE = "-"
 MRR_DEPTH = 10

@@ -30,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tooling.search.analysis import Analyzed, Analyzer, bigrams, is_cjk
-from tooling.search.index import EntryTerms, QueryTerms, Unit
+from tooling.answer.analysis import Analyzed, Analyzer, bigrams, is_cjk
+from tooling.answer.index import EntryTerms, QueryTerms, Unit
 
 # Weight of each view (words, grams, sounds) in the nearest-phrasing
 # similarity: pinyin only backs the others up, as homophones also collide.

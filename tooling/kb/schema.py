@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from tooling.errors import Problem, Severity
-from tooling.yamlio import BadDate, Document
+from tooling.kb.yamlio import BadDate, Document
 
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 DATE = r"^\d{4}-\d{2}-\d{2}$"

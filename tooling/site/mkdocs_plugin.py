@@ -4,15 +4,15 @@ Registered as ``zhiku`` through the ``mkdocs.plugins`` entry point. Per build it
 
 - loads and validates the knowledge base once (``on_config``) and sets the
   navigation to sections only;
-- adds the pages from :func:`tooling.render.render_site` and Zhiku's assets
+- adds the pages from :func:`tooling.site.render.render_site` and Zhiku's assets
   with ``File.generated`` (``on_files``); staff-only scripts go into the staff
   build only;
-- writes the Chinese search index and worker when :mod:`tooling.site_search`
+- writes the Chinese search index and worker when :mod:`tooling.site.search_index`
   is there (``on_post_build``);
 - watches the knowledge-base folder on ``serve``, where validation errors are
   logged and shown in a bar on every page instead of stopping the server.
 
-Everything about *what* a page says lives in :mod:`tooling.render`.
+Everything about *what* a page says lives in :mod:`tooling.site.render`.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from tooling.check import Validation, validate
 from tooling.errors import Problem
-from tooling.model import KnowledgeBase
-from tooling.render import audience_kb, nav, render_site
+from tooling.kb.check import Validation, validate
+from tooling.kb.model import KnowledgeBase
+from tooling.site.render import audience_kb, nav, render_site
 
 log = get_plugin_logger("zhiku")
 
@@ -56,7 +56,7 @@ APP_URL_ENV = "ZHIKU_APP_URL"
 ASSET_DIR = "assets/zhiku"
 # Staff-only scripts and styles written by other modules; included when present.
 STAFF_ASSETS = ("zhiku-feedback.css", "zhiku-feedback.js", "zhiku-desk.css", "zhiku-desk.js")
-# Staff-only report pages (tooling.report_pages), rendered from git history at build time.
+# Staff-only report pages (tooling.report.pages), rendered from git history at build time.
 REPORT_NAV = {"知识健康": "health.md", "贡献榜": "credit.md"}
 REPORT_DIR = "knowledge-report"
 SEARCH_WORKER = "zhiku-search-worker.js"
@@ -81,7 +81,7 @@ class ZhikuConfig(base.Config):
 
 def search_module_available() -> bool:
     """True when another module provides the Chinese search (index builder and worker)."""
-    return (PACKAGE / "site_search.py").is_file() and (ASSETS / SEARCH_WORKER).is_file()
+    return (PACKAGE / "search_index.py").is_file() and (ASSETS / SEARCH_WORKER).is_file()
 
 
 def replace_search_worker(config_html: str, worker_url: str) -> str:
@@ -212,7 +212,7 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
 
     def _report_pages(self, config: MkDocsConfig) -> dict[str, str]:
         """知识健康 and 贡献榜, from the same data as ``kb report`` (staff site only)."""
-        from tooling.report_pages import site_report_pages
+        from tooling.report.pages import site_report_pages
 
         assert self.kb is not None
         log_path = os.environ.get("ZHIKU_QUERY_LOG") or self.config.queries_log
@@ -239,10 +239,12 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if not search_module_available():
-            log.debug("tooling/site_search.py not found: Material's own search worker is used")
+            log.debug(
+                "tooling/site/search_index.py not found: Material's own search worker is used"
+            )
             return
         assert self.kb is not None
-        site_search = importlib.import_module("tooling.site_search")
+        site_search = importlib.import_module("tooling.site.search_index")
         index = site_search.build_index(audience_kb(self.kb, self.audience, self.today))
         site_dir = Path(config.site_dir)
         target = site_dir / SEARCH_INDEX_URI

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from tooling.model import KnowledgeBase
+from tooling.kb.model import KnowledgeBase
 
 log = logging.getLogger("zhiku.report")
 
@@ -96,7 +96,7 @@ def _load_zhconv_dictionary() -> None:
 def _base_normalize(text: str) -> str:
     _load_zhconv_dictionary()
     try:
-        from tooling.search.normalize import normalize
+        from tooling.answer.normalize import normalize
     except ImportError:  # search is optional for reports
         import zhconv
 
@@ -251,7 +251,7 @@ def search_nearest(kb: KnowledgeBase, questions: Sequence[str]) -> Nearest:
         kb.root, tuple(kb.entries[i] for i in chosen), kb.sections, kb.staff, kb.synonyms
     )
     try:
-        from tooling.search import SearchIndex
+        from tooling.answer import SearchIndex
 
         index = SearchIndex.build(subset, audience="staff")
     except Exception as exc:

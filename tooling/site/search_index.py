@@ -3,7 +3,7 @@
 Material for MkDocs segments Chinese pages with jieba at build time but cannot
 segment what a resident types into the search box, so whole-sentence questions
 ("楼上往下滴水怎么办") rarely match. We replace only Material's search web
-worker (``tooling/assets/zhiku-search-worker.js``) and feed it this index instead.
+worker (``tooling/site/assets/zhiku-search-worker.js``) and feed it this index instead.
 
 Both sides cut text the same way, so no dictionary is needed in the browser:
 
@@ -44,7 +44,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tooling.model import Entry, KnowledgeBase
+from tooling.kb.model import Entry, KnowledgeBase
 
 INDEX_VERSION = 1
 INDEX_PATH = "search/zhiku-index.json"

@@ -2,7 +2,7 @@
 
 Knows nothing of MkDocs: the pages are plain Markdown (with the common
 admonition syntax and a little raw HTML), so any Python-Markdown based engine
-can build them. The MkDocs plugin (:mod:`tooling.mkdocs_plugin`) only adds
+can build them. The MkDocs plugin (:mod:`tooling.site.mkdocs_plugin`) only adds
 these pages to a build.
 
 Two audiences share one set of templates: ``public`` pages leave out internal
@@ -23,8 +23,8 @@ from typing import Literal
 
 import jinja2
 
-from tooling.check import EXPIRY_SOON_DAYS
-from tooling.model import Entry, KnowledgeBase, Replies, Section
+from tooling.kb.check import EXPIRY_SOON_DAYS
+from tooling.kb.model import Entry, KnowledgeBase, Replies, Section
 
 SiteAudience = Literal["public", "staff"]
 AUDIENCES: tuple[SiteAudience, ...] = ("public", "staff")
@@ -187,7 +187,7 @@ def duration_text(value: str) -> str:
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("tooling", "templates"),
+        loader=jinja2.PackageLoader("tooling.site", "templates"),
         autoescape=False,  # the output is Markdown; fields are escaped with md/html filters
         keep_trailing_newline=True,
         trim_blocks=True,

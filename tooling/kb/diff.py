@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from tooling.errors import UsageError
-from tooling.load import load
-from tooling.model import Entry, KnowledgeBase
+from tooling.kb.load import load
+from tooling.kb.model import Entry, KnowledgeBase
 
 log = logging.getLogger(__name__)
 

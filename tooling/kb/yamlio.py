@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from tooling.errors import Problem, Severity
-from tooling.model import FieldPath
+from tooling.kb.model import FieldPath
 
 try:
     _Loader: type = yaml.CSafeLoader

@@ -7,18 +7,17 @@
     if result.answered:
         best = result.hits[0]
 
-The pipeline: :mod:`~tooling.search.normalize` (full-width, case, traditional
-characters) -> :mod:`~tooling.search.analysis` (synonyms, jieba words,
-character bigrams, pinyin bigrams) -> :mod:`~tooling.search.index` (Whoosh
-BM25F candidates) -> :mod:`~tooling.search.ranking` (re-rank and refuse).
+The pipeline: :mod:`~tooling.answer.normalize` (full-width, case, traditional
+characters) -> :mod:`~tooling.answer.analysis` (synonyms, jieba words,
+character bigrams, pinyin bigrams) -> :mod:`~tooling.answer.index` (Whoosh
+BM25F candidates) -> :mod:`~tooling.answer.ranking` (re-rank and refuse).
 """
 
 from __future__ import annotations
 
-from tooling.model import KnowledgeBase
-from tooling.search.index import Corpus
-from tooling.search.normalize import normalize
-from tooling.search.ranking import (
+from tooling.answer.index import Corpus
+from tooling.answer.normalize import normalize
+from tooling.answer.ranking import (
     CONFIDENCE_THRESHOLD,
     Hit,
     QueryPlan,
@@ -27,6 +26,7 @@ from tooling.search.ranking import (
     explain,
     rank,
 )
+from tooling.kb.model import KnowledgeBase
 
 __all__ = ["Hit", "SearchIndex", "SearchResult", "normalize"]
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from tooling.errors import Problem, Severity
-from tooling.load import LoadResult, load
-from tooling.model import Entry, KnowledgeBase
-from tooling.schema import field_label
-from tooling.yamlio import Document, text_line
+from tooling.kb.load import LoadResult, load
+from tooling.kb.model import Entry, KnowledgeBase
+from tooling.kb.schema import field_label
+from tooling.kb.yamlio import Document, text_line
 
 # HTML that can run script once a Markdown field is rendered into a page.
 UNSAFE_HTML = re.compile(
