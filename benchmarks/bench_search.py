@@ -239,7 +239,7 @@ def main() -> dict[str, float]:
         if result.errors:
             raise RuntimeError(f"generated KB has errors: {result.errors[:3]}")
         started = time.perf_counter()
-        index = SearchIndex.build(result.kb)
+        index = SearchIndex.build(result.kb, "staff")
         build_seconds = time.perf_counter() - started
     timings = []
     hits = 0

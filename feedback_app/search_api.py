@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 from tooling.answer import SearchIndex
 from tooling.kb.check import validate
 from tooling.kb.model import Entry, KnowledgeBase
+from tooling.kb.view import DEFAULT_AUDIENCE, SiteAudience, check_audience
 from tooling.site.render import entry_url
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,6 @@ EXTENSION = "zhiku_search"
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 50
 DEFAULT_LIMIT = 5
-AUDIENCES = ("public", "staff")
 
 
 @dataclass
@@ -52,7 +52,7 @@ def _state() -> SearchState:
     return state
 
 
-def _index(audience: str) -> SearchIndex:
+def _index(audience: SiteAudience) -> SearchIndex:
     state = _state()
     index = state.indexes.get(audience)
     if index is not None:
@@ -61,9 +61,9 @@ def _index(audience: str) -> SearchIndex:
         if state.kb is None:
             state.kb = _load_kb()
         if audience not in state.indexes:
-            # Expired notices are left out, as on the sites.
-            current = state.kb.for_audience("staff", date.today())
-            state.indexes[audience] = SearchIndex.build(current, audience)
+            # The one audience view: expired notices and, for the public,
+            # internal entries and staff-only fields are left out.
+            state.indexes[audience] = SearchIndex.build(state.kb, audience, date.today())
         return state.indexes[audience]
 
 
@@ -106,8 +106,9 @@ def search() -> ResponseReturnValue:
             f"limit 必须是 1 到 {MAX_LIMIT} 之间的整数 "
             f"(limit must be an integer from 1 to {MAX_LIMIT})"
         )
-    audience = request.args.get("audience", "staff")
-    if audience not in AUDIENCES:
+    try:
+        audience = check_audience(request.args.get("audience", DEFAULT_AUDIENCE))
+    except ValueError:
         return _bad_request("audience 只能是 public 或 staff (audience must be public or staff)")
 
     index = _index(audience)

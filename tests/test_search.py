@@ -69,7 +69,7 @@ NEIGHBOURS = {
 def index(make_kb: Callable[[dict[str, str | bytes]], Path]) -> SearchIndex:
     result = validate(make_kb(dict(NEIGHBOURS)))
     assert result.errors == []
-    return SearchIndex.build(result.kb)
+    return SearchIndex.build(result.kb, "staff")
 
 
 def _top(index: SearchIndex, query: str) -> str:

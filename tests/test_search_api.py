@@ -99,9 +99,9 @@ def test_concurrent_unanswered_appends_stay_whole(app: Flask) -> None:
 
 def test_index_is_built_once(client: FlaskClient, app: Flask) -> None:
     client.get("/api/search", query_string={"q": "物业费"})
-    first = app.extensions[EXTENSION].indexes["staff"]
+    first = app.extensions[EXTENSION].indexes["public"]
     client.get("/api/search", query_string={"q": "停车"})
-    assert app.extensions[EXTENSION].indexes["staff"] is first
+    assert app.extensions[EXTENSION].indexes["public"] is first
 
 
 @pytest.mark.parametrize(

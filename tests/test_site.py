@@ -22,6 +22,7 @@ from conftest import DEMO_KB, EVAL_KB, REPO_ROOT, build_arguments, entry_yaml
 from tooling import cli
 from tooling.commands.build import build_site
 from tooling.kb.check import validate
+from tooling.kb.view import view
 from tooling.site import mkdocs_plugin as plugin_module
 
 TODAY = "2026-11-25"
@@ -95,7 +96,7 @@ def test_every_visible_entry_has_a_page(eval_sites: dict[str, Path]) -> None:
     kb = validate(EVAL_KB).kb
     today = __import__("datetime").date.fromisoformat(TODAY)
     for audience in ("public", "staff"):
-        visible = kb.for_audience(audience, today)
+        visible = view(kb, audience, today)
         assert len(entry_pages(eval_sites[audience])) == len(visible.entries)
     internal = [e for e in kb.entries if not e.is_public]
     assert len(internal) >= 10

@@ -22,6 +22,7 @@ from test_site import TODAY, eval_sites  # noqa: F401  (session fixture, built o
 
 from tooling.kb.check import validate
 from tooling.kb.model import Entry, KnowledgeBase
+from tooling.kb.view import view
 
 MIN_FRAGMENT = 6
 _MARKUP = re.compile(r"\*\*|__|[*`|>#]|\[|\]\([^)]*\)|\]|^\s*(?:[-+]|\d+[.)])\s+", re.MULTILINE)
@@ -69,7 +70,7 @@ def secret_texts(kb: KnowledgeBase) -> dict[str, list[str]]:
     def add(label: str, texts: list[str]) -> None:
         needles.setdefault(label, []).extend(t for t in texts if t)
 
-    for entry in kb.for_audience("staff", today).entries:
+    for entry in view(kb, "staff", today).entries:
         staff_only = [
             *fragments(entry.replies.friendly),
             *fragments(entry.replies.formal),
@@ -97,7 +98,7 @@ def public_text(kb: KnowledgeBase) -> str:
     """Everything the public site may legitimately show."""
     today = __import__("datetime").date.fromisoformat(TODAY)
     parts = [s.title + s.description for s in kb.sections]
-    for e in kb.for_audience("public", today).entries:
+    for e in view(kb, "public", today).entries:
         parts += [
             e.id,
             e.question,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from conftest import EVAL_KB, EVAL_QUERIES, entry_yaml
 
 from tooling.kb.check import validate
 from tooling.kb.model import KnowledgeBase
+from tooling.kb.view import view
 from tooling.site.search_index import (
     Normalizer,
     build_index,
@@ -46,7 +48,7 @@ def levels(index: dict, term: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def eval_index() -> dict:
-    return build_index(validate(EVAL_KB).kb.for_audience("staff"))
+    return build_index(view(validate(EVAL_KB).kb, "staff", date.today()))
 
 
 # ------------------------------------------------------------------ normalising
@@ -220,7 +222,7 @@ def test_index_size(eval_index: dict) -> None:
 
 @pytest.mark.slow
 def test_index_size_for_5000_entries() -> None:
-    kb = validate(EVAL_KB).kb.for_audience("staff")
+    kb = view(validate(EVAL_KB).kb, "staff", date.today())
     index = build_index(synthetic_kb(kb, 5000, mode="remix"))
     raw = json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode()
     print(

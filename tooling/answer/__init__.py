@@ -15,6 +15,8 @@ BM25F candidates) -> :mod:`~tooling.answer.ranking` (re-rank and refuse).
 
 from __future__ import annotations
 
+from datetime import date
+
 from tooling.answer.index import Corpus
 from tooling.answer.normalize import normalize
 from tooling.answer.ranking import (
@@ -27,6 +29,7 @@ from tooling.answer.ranking import (
     rank,
 )
 from tooling.kb.model import KnowledgeBase
+from tooling.kb.view import DEFAULT_AUDIENCE, SiteAudience
 
 __all__ = ["Hit", "SearchIndex", "SearchResult", "normalize"]
 
@@ -38,9 +41,11 @@ class SearchIndex:
         self._corpus = corpus
 
     @classmethod
-    def build(cls, kb: KnowledgeBase, audience: str = "staff") -> SearchIndex:
-        """Index ``kb``; ``public`` leaves internal entries out, ``staff`` keeps all."""
-        return cls(Corpus(kb, audience))
+    def build(
+        cls, kb: KnowledgeBase, audience: SiteAudience = DEFAULT_AUDIENCE, today: date | None = None
+    ) -> SearchIndex:
+        """Index what ``audience`` may see of ``kb`` on ``today`` (:func:`tooling.kb.view.view`)."""
+        return cls(Corpus(kb, audience, today))
 
     @property
     def audience(self) -> str:

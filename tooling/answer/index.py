@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from whoosh import fields, query, scoring
@@ -29,6 +30,7 @@ from whoosh.filedb.filestore import RamStorage
 
 from tooling.answer.analysis import Analyzed, Analyzer
 from tooling.kb.model import Entry, KnowledgeBase
+from tooling.kb.view import DEFAULT_AUDIENCE, SiteAudience, check_audience, view
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +95,14 @@ class QueryTerms:
 class Corpus:
     """Everything the index knows about the entries of one audience."""
 
-    def __init__(self, kb: KnowledgeBase, audience: str = "staff") -> None:
-        if audience not in ("public", "staff"):
-            raise ValueError(f"audience must be 'public' or 'staff', not {audience!r}")
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        audience: SiteAudience = DEFAULT_AUDIENCE,
+        today: date | None = None,
+    ) -> None:
+        audience = check_audience(audience)
+        visible = view(kb, audience, today or date.today())
         started = time.perf_counter()
         self.audience = audience
         self.analyzer = Analyzer(kb.synonyms)
@@ -103,7 +110,7 @@ class Corpus:
         # A pool large enough never to spill to a temporary folder on disk.
         writer = self._whoosh.writer(limitmb=WRITER_POOL_MB)
         self.entries: tuple[EntryTerms, ...] = tuple(
-            self._entry_terms(e, writer) for e in kb.for_audience(audience).entries
+            self._entry_terms(e, writer) for e in visible.entries
         )
         writer.commit()
         self.by_id = {t.entry.id: i for i, t in enumerate(self.entries)}

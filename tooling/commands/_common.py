@@ -26,7 +26,7 @@ def add_today_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_audience_argument(parser: argparse.ArgumentParser, default: str = "staff") -> None:
+def add_audience_argument(parser: argparse.ArgumentParser, default: str = "public") -> None:
     parser.add_argument(
         "--audience",
         choices=("public", "staff"),

@@ -13,7 +13,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-Audience = Literal["public", "internal"]
+# An entry's own audience (the `audience:` field); a reader's is
+# tooling.kb.view.SiteAudience.
+EntryAudience = Literal["public", "internal"]
 FieldPath = tuple[str | int, ...]
 
 DURATION_RE = re.compile(r"^([1-9][0-9]{0,3})([dwmy])$")
@@ -121,7 +123,7 @@ class Entry:
     section: str  # Section.path; "" for entries at the KB root
     file: str  # POSIX path relative to the KB root
     scenarios: tuple[Scenario, ...] = ()
-    audience: Audience = "public"
+    audience: EntryAudience = "public"
     tags: tuple[str, ...] = ()
     replies: Replies = Replies()
     handoff: Handoff | None = None
@@ -182,12 +184,3 @@ class KnowledgeBase:
 
     def section(self, path: str) -> Section | None:
         return next((s for s in self.sections if s.path == path), None)
-
-    def for_audience(self, audience: str, today: date | None = None) -> KnowledgeBase:
-        """The entries one site shows: ``public`` drops internal entries; expired ones go too."""
-        entries = tuple(
-            e
-            for e in self.entries
-            if (audience == "staff" or e.is_public) and (today is None or not e.is_expired(today))
-        )
-        return KnowledgeBase(self.root, entries, self.sections, self.staff, self.synonyms)

@@ -43,7 +43,8 @@ from mkdocs.structure.files import File, Files
 from tooling.errors import Problem
 from tooling.kb.check import Validation, validate
 from tooling.kb.model import KnowledgeBase
-from tooling.site.render import audience_kb, nav, render_site
+from tooling.kb.view import SiteAudience, check_audience, view
+from tooling.site.render import nav, render_site
 
 log = get_plugin_logger("zhiku")
 
@@ -113,8 +114,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self.command = command
 
     @property
-    def audience(self) -> Literal["public", "staff"]:
-        return "staff" if self.config.audience == "staff" else "public"
+    def audience(self) -> SiteAudience:
+        return check_audience(self.config.audience)
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         logging.getLogger("jieba").setLevel(logging.WARNING)  # Material's search uses jieba
@@ -245,7 +246,7 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             return
         assert self.kb is not None
         site_search = importlib.import_module("tooling.site.search_index")
-        index = site_search.build_index(audience_kb(self.kb, self.audience, self.today))
+        index = site_search.build_index(view(self.kb, self.audience, self.today))
         site_dir = Path(config.site_dir)
         target = site_dir / SEARCH_INDEX_URI
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -16,18 +16,15 @@ import html
 import posixpath
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
-from typing import Literal
 
 import jinja2
 
 from tooling.kb.check import EXPIRY_SOON_DAYS
-from tooling.kb.model import Entry, KnowledgeBase, Replies, Section
-
-SiteAudience = Literal["public", "staff"]
-AUDIENCES: tuple[SiteAudience, ...] = ("public", "staff")
+from tooling.kb.model import Entry, KnowledgeBase, Section
+from tooling.kb.view import SiteAudience, view
 
 HOME_PAGE = "index.md"
 DESK_PAGE = "desk.md"
@@ -227,22 +224,6 @@ def section_tree(kb: KnowledgeBase) -> tuple[SectionView, ...]:
     return tuple(v for s in kb.sections if s.parent == "" and (v := view(s)) is not None)
 
 
-def audience_kb(kb: KnowledgeBase, audience: SiteAudience, today: date) -> KnowledgeBase:
-    """What one site may know: without expired entries, and for ``public`` without internal
-    entries, staff-only fields (replies, hand-off, owner) and the staff roster.
-
-    Everything built for the public (pages, search index) starts from this, so a
-    template or index mistake cannot leak what is not there.
-    """
-    if audience not in AUDIENCES:
-        raise ValueError(f"unknown audience {audience!r}; expected one of {AUDIENCES}")
-    visible = kb.for_audience(audience, today)
-    if audience == "staff":
-        return visible
-    entries = tuple(replace(e, owner="", replies=Replies(), handoff=None) for e in visible.entries)
-    return KnowledgeBase(kb.root, entries, kb.sections, (), kb.synonyms)
-
-
 def _walk(views: Iterable[SectionView]) -> Iterable[SectionView]:
     for v in views:
         yield v
@@ -255,7 +236,7 @@ def render_site(kb: KnowledgeBase, audience: SiteAudience, today: date) -> dict[
     ``kb`` may be the whole knowledge base: internal entries (for ``public``)
     and expired entries are left out here.
     """
-    visible = audience_kb(kb, audience, today)
+    visible = view(kb, audience, today)
     tree = section_tree(visible)
     pages: dict[str, str] = {HOME_PAGE: render_home(visible, tree, audience)}
     for section_view in _walk(tree):
@@ -294,16 +275,16 @@ def render_entry(kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today:
     )
 
 
-def render_section(kb: KnowledgeBase, view: SectionView, audience: SiteAudience) -> str:
-    page = view.page
-    parent = kb.section(view.section.parent) if view.section.parent else None
+def render_section(kb: KnowledgeBase, section_view: SectionView, audience: SiteAudience) -> str:
+    page = section_view.page
+    parent = kb.section(section_view.section.parent) if section_view.section.parent else None
     return _template("section.md.j2").render(
-        section=view.section,
+        section=section_view.section,
         staff=audience == "staff",
         parent=(parent.title, link(page, section_page(parent))) if parent else None,
         home=link(page, HOME_PAGE),
-        children=[(c.section, link(page, c.page), c.entry_count) for c in view.children],
-        entries=[(e, link(page, entry_page(e, kb))) for e in view.entries],
+        children=[(c.section, link(page, c.page), c.entry_count) for c in section_view.children],
+        entries=[(e, link(page, entry_page(e, kb))) for e in section_view.entries],
     )
 
 
@@ -323,15 +304,16 @@ def render_home(kb: KnowledgeBase, tree: tuple[SectionView, ...], audience: Site
 
 def nav(kb: KnowledgeBase, audience: SiteAudience, today: date) -> list[object]:
     """The site navigation as MkDocs ``nav`` config: home, then sections only, never entries."""
-    tree = section_tree(audience_kb(kb, audience, today))
+    tree = section_tree(view(kb, audience, today))
     items: list[object] = [{"首页": HOME_PAGE}]
-    for view in tree:
-        if view.children:
-            children: list[object] = [{"总览": view.page}]
-            children += [{c.section.title: c.page} for c in view.children]
-            items.append({view.section.title: children})
+    for section_view in tree:
+        title, page = section_view.section.title, section_view.page
+        if section_view.children:
+            children: list[object] = [{"总览": page}]
+            children += [{c.section.title: c.page} for c in section_view.children]
+            items.append({title: children})
         else:
-            items.append({view.section.title: view.page})
+            items.append({title: page})
     if audience == "staff":
         items.append({"答疑台": DESK_PAGE})
     return items
