@@ -27,6 +27,7 @@ from conftest import EVAL_KB, REPO_ROOT, build_site, init_kb_repo, serve_folder
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from feedback_app import create_app
+from feedback_app.auth import TokenStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -85,6 +86,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     repo = init_kb_repo(tmp / "repo", EVAL_KB)
     site_dir = tmp / "site"
     query_log = tmp / "unanswered.jsonl"
+    # Staff search may need a staff token (as flags do): the desk sends the one it keeps.
+    token = TokenStore(tmp / "tokens.json").issue("liu-qiang")
     with serve_folder(site_dir) as base_url:
         site_url = base_url.rstrip("/")
         app = _RunningApp(
@@ -99,6 +102,11 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             )
         )
         try:
+            # Index once before the browser asks: the desk gives up after 10 s, and the
+            # first search of a process builds the index (seconds on a busy machine).
+            app.app.test_client().get(
+                "/api/search", query_string={"q": "漏水", "audience": "staff"}
+            )
             build_site(
                 EVAL_KB, "staff", site_dir, today="2026-12-01", env={"ZHIKU_APP_URL": app.url}
             )
@@ -108,6 +116,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 "app": app,
                 "query_log": query_log,
                 "shots": tmp,
+                "token": token,
             }
         finally:
             app.stop()
@@ -157,6 +166,10 @@ def _open_desk(
         permissions=["clipboard-read", "clipboard-write"],
     )
     page = context.new_page()
+    page.add_init_script(
+        f"localStorage.getItem('zhiku-feedback-token') === null && "
+        f"localStorage.setItem('zhiku-feedback-token', {json.dumps(desk['token'])})"
+    )
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(desk["site_url"] + "/" + DESK)
@@ -360,6 +373,7 @@ def test_desk_asks_for_the_token_when_the_app_wants_one(browser: Any, desk: dict
             route.continue_()
 
     page.route(re.compile(r"/api/search\?"), handle)
+    page.evaluate("localStorage.removeItem('zhiku-feedback-token')")
     _ask(page, LEAK_QUERY)
     assert _status(page) == "答疑台需要登录：请粘贴你的个人令牌（向知识库管理员索取）。"
     assert page.get_by_label("个人令牌").is_visible()
