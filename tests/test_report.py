@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from conftest import STAFF_YAML, entry_yaml, git
 
+import tooling.git
 from tooling.cli import main
 from tooling.report import history as git_history
 from tooling.report.compute import make_report
@@ -259,9 +260,9 @@ def test_history_is_read_with_one_git_log(flag_repo: Path, monkeypatch: pytest.M
         calls.append(cmd)
         return real_popen(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(git_history.subprocess, "Popen", popen)
+    monkeypatch.setattr(tooling.git.subprocess, "Popen", popen)  # the one git runner
     history = git_history.read_history(flag_repo, "main")
-    verbs = sorted(cmd[3] for cmd in calls)
+    verbs = sorted(cmd[1] for cmd in calls)
     assert verbs == ["for-each-ref", "log", "rev-parse"]
     # initial, 5 accepted flags (f7 f6 f1 f9 f2), 4 merges (f9 fast-forward), 1 edit, 5 open
     assert len(history.commits) == 1 + 5 + 4 + 1 + 5
@@ -398,7 +399,7 @@ def test_cli_text(flag_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for heading in ("== 知识健康 ==", "== 待处理反馈 ==", "== 贡献榜 ==", "== 缺失知识 =="):
         assert heading in out
     assert "张伟 (zhang-wei):过期未复核 1,即将到期 1,已过期 0" in out
-    assert "stale-one  答案有误 (wrong)  2 条,最早 10 天前  负责人 张伟 (zhang-wei)" in out
+    assert "stale-one  答案错误 (wrong)  2 条,最早 10 天前  负责人 张伟 (zhang-wei)" in out
     board = out.split("== 贡献榜 ==")[1].split("==")[0].splitlines()
     assert [line.split() for line in board[2:5]] == [
         ["1", "李娜", "(li-na)", "3", "2", "9"],
@@ -416,9 +417,9 @@ def test_cli_markdown(flag_repo: Path, capsys: pytest.CaptureFixture[str]) -> No
     for heading in ("## 知识健康", "## 待处理反馈", "## 贡献榜", "## 缺失知识"):
         assert f"\n{heading}\n" in out
     assert "| 1 | 李娜 (li-na) | 3 | 2 | 9 |" in out
-    assert "| `stale-one` stale\\-one 怎么办? | 答案有误 (wrong) | 2 | 10 天 |" not in out
+    assert "| `stale-one` stale\\-one 怎么办? | 答案错误 (wrong) | 2 | 10 天 |" not in out
     assert (
-        "| `stale-one` stale-one 怎么办? | 答案有误 (wrong) | 2 | 10 天 | 张伟 (zhang-wei) |" in out
+        "| `stale-one` stale-one 怎么办? | 答案错误 (wrong) | 2 | 10 天 | 张伟 (zhang-wei) |" in out
     )
 
 
@@ -458,5 +459,5 @@ def test_site_pages_from_git_history(flag_repo: Path) -> None:
     assert "<title>2026-11-16 当周提出 3</title>" in pages["credit.md"]
     assert "<title>2026-11-02 当周被采纳 2</title>" in pages["credit.md"]
     assert "## 待处理反馈" in pages["health.md"]
-    assert "| `stale-one` stale-one 怎么办? | 答案有误 (wrong) | 2 | 10 天 |" in pages["health.md"]
+    assert "| `stale-one` stale-one 怎么办? | 答案错误 (wrong) | 2 | 10 天 |" in pages["health.md"]
     assert "<title>李娜 (li-na):2 条过期未复核</title>" in pages["health.md"]
