@@ -213,8 +213,9 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
 
     def _report_pages(self, config: MkDocsConfig) -> dict[str, str]:
         """知识健康 and 贡献榜, from the same data as ``kb report`` (staff site only)."""
+        from tooling.flags import QUERY_LOG_ENV
         from tooling.report.history import find_repo
-        from tooling.report.missing import QUERY_LOG_ENV, queries_log_path
+        from tooling.report.missing import queries_log_path
         from tooling.report.pages import site_report_pages
 
         assert self.kb is not None
@@ -229,7 +230,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             )
             note = (
                 f"还没有读到答疑台的提问记录（没有找到 {queries_log.name}）。答疑服务默认把"
-                f"答不上来的提问记在知识库仓库旁边；放在别处时，构建前设置 {QUERY_LOG_ENV}。"
+                "答不上来的提问记在知识库仓库的 .git 目录里；"
+                f"放在别处时，构建前设置 {QUERY_LOG_ENV}。"
             )
             queries_log = None
         pages = site_report_pages(
