@@ -249,7 +249,7 @@ def test_md_text_escapes_markdown_and_html() -> None:
 
 
 def test_block_makes_writers_lists_real_lists() -> None:
-    from tooling.site.render import block
+    from tooling.site.markup import block
 
     written = "处理步骤：\n1. 关总阀\n2. 报修\n**责任**：\n- 公共部分\n  - 物业负责\n"
     assert block(written) == (
@@ -262,7 +262,7 @@ def test_block_makes_writers_lists_real_lists() -> None:
 def test_rule_lists_render_as_html_lists() -> None:
     import markdown
 
-    from tooling.site.render import block
+    from tooling.site.markup import block
 
     html = markdown.markdown(block("请按以下步骤处理：\n1. 关总阀\n2. 报修\n"))
     assert "<ol>" in html and "<li>关总阀</li>" in html

@@ -38,6 +38,7 @@ __all__ = [
     "URL_SCHEMES",
     "SanitizerProblem",
     "block",
+    "link_html",
     "markdown_to_html",
     "sanitize",
     "sanitizer_problems",
@@ -74,6 +75,7 @@ LINK_REL = "noopener noreferrer"
 # or attribute brace ({). Checking this first keeps `kb validate` fast.
 _MAYBE_CHANGED = re.compile(r"[<&\[{]")
 _LIST_ITEM = re.compile(r"^( *)([-*+]|\d+[.)])\s+\S")
+_TABLE_DELIMITER = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _BRACES = re.compile(r"\{[^{}\n]*\}")
 SHOWN_CHARS = 30
 
@@ -81,12 +83,12 @@ SHOWN_CHARS = 30
 def block(markdown_text: str) -> str:
     """Writers' Markdown (CommonMark habits) made safe for Python-Markdown.
 
-    Writers start a list right under a line of text and nest it by two spaces,
-    as chat apps and GitHub accept; Python-Markdown wants a blank line before
-    a list and four spaces per level, and otherwise runs the items into one
-    paragraph. Nothing else is changed.
+    Writers start a list or a table right under a line of text and nest lists
+    by two spaces, as chat apps and GitHub accept; Python-Markdown wants a blank
+    line before a list or table and four spaces per level, and otherwise runs
+    the lines into one paragraph. Nothing else is changed.
     """
-    lines = markdown_text.splitlines()
+    lines = _tables_apart(markdown_text.splitlines())
     items = [m for m in map(_LIST_ITEM.match, lines) if m]
     two_space = any(0 < len(m.group(1)) < 4 for m in items)
     out: list[str] = []
@@ -107,6 +109,22 @@ def block(markdown_text: str) -> str:
             in_list = False
         out.append(line)
     return "\n".join(out) + ("\n" if markdown_text.endswith("\n") else "")
+
+
+def _tables_apart(lines: list[str]) -> list[str]:
+    """A blank line before a table (a ``|`` row over a ``|---|`` row) that follows text."""
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        starts_table = (
+            "|" in line
+            and i + 1 < len(lines)
+            and "|" in lines[i + 1]
+            and _TABLE_DELIMITER.match(lines[i + 1]) is not None
+        )
+        if starts_table and out and out[-1].strip() and not _LIST_ITEM.match(out[-1]):
+            out.append("")
+        out.append(line)
+    return out
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -168,6 +186,12 @@ def markdown_to_html(text: str, *, inline: bool = False) -> str:
 def text_to_html(text: str) -> str:
     """Plain text (a question, a phrasing, a team name) as HTML: escaped, on one line."""
     return html.escape(" ".join(text.split()), quote=True)
+
+
+def link_html(title: str, url: str) -> str:
+    """An outside link (an entry's ``links``) as a sanitized ``<a>``; a URL the
+    sanitizer refuses leaves the title as text."""
+    return sanitize(f'<a href="{html.escape(url.strip(), quote=True)}">{text_to_html(title)}</a>')
 
 
 # --- what the sanitizer would change -----------------------------------------------------------
