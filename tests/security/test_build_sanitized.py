@@ -171,6 +171,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
                 for label, benign in FIELDS.items()
             }
             inert_entries.append(entry_file(entry_id, values))
+    benign = {label: text.format(id=BENIGN_ID) for label, text in FIELDS.items()}
+    inert_entries.append(entry_file(BENIGN_ID, {**benign, "rule": BENIGN_RULE}))
     root = write_kb(base / "accepted", inert_entries)
     code, left = kb_validate(root)
     assert code == 0, [p for p in left if p["severity"] == "error"]
@@ -241,6 +243,27 @@ def test_code_spans_stay_visible_text_on_the_page(corpus: Corpus) -> None:
     entry_id = next(e for e, (v, _) in corpus.entries.items() if v.name == "code-span-script")
     page = corpus.sites["public"] / SECTION / entry_id / "index.html"
     assert "<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>" in page.read_text("utf-8")
+
+
+BENIGN_ID = "benign-markup"
+# Writing that must survive as written: escapes stay escaped (MkDocs must not run its
+# own Markdown pass over the sanitized HTML), braces stay text, tables stay tables.
+BENIGN_RULE = (
+    "\\*不是强调\\* &lt;b&gt; 与 `<i>` {不是属性}\n"
+    "| 项目 | 标准 |\n|---|---|\n| 保证金 | **3000 元** |"
+)
+
+
+def test_benign_markup_reaches_the_page_exactly_once_rendered(corpus: Corpus) -> None:
+    page = corpus.sites["public"] / SECTION / BENIGN_ID / "index.html"
+    rule = entry_content(page.read_text(encoding="utf-8"), "zhiku-rule")
+    assert rule == (
+        '\n<p class="admonition-title">核心规则</p>\n'
+        "<p>*不是强调* &lt;b&gt; 与 <code>&lt;i&gt;</code> {不是属性}</p>\n"
+        "<table>\n<thead>\n<tr>\n<th>项目</th>\n<th>标准</th>\n</tr>\n</thead>\n"
+        "<tbody>\n<tr>\n<td>保证金</td>\n<td><strong>3000 元</strong></td>\n</tr>\n"
+        "</tbody>\n</table>\n"
+    )
 
 
 LINK_URLS = [
