@@ -249,7 +249,7 @@ def test_md_text_escapes_markdown_and_html() -> None:
 
 
 def test_block_makes_writers_lists_real_lists() -> None:
-    from tooling.site.render import block
+    from tooling.site.markup import block
 
     written = "处理步骤：\n1. 关总阀\n2. 报修\n**责任**：\n- 公共部分\n  - 物业负责\n"
     assert block(written) == (
@@ -262,7 +262,27 @@ def test_block_makes_writers_lists_real_lists() -> None:
 def test_rule_lists_render_as_html_lists() -> None:
     import markdown
 
-    from tooling.site.render import block
+    from tooling.site.markup import block
 
     html = markdown.markdown(block("请按以下步骤处理：\n1. 关总阀\n2. 报修\n"))
     assert "<ol>" in html and "<li>关总阀</li>" in html
+
+
+def test_pages_are_inert_even_when_validation_is_bypassed(make_kb: KbFactory) -> None:
+    """`kb serve` keeps entries whose only errors are check-stage ones (unsafe-html
+    included) on the site, so rendering itself must sanitize."""
+    from security.htmlcheck import active_content
+
+    from tooling.kb.load import load
+
+    rule = '|\n  <script>alert(1)</script>[a](jav&#x61;script:x)\n  <img src=x onerror="x()">'
+    scenarios = '\n  - case: <b onclick=x>c</b>\n    answer: "[x](https://e.com){ onclick=x }"'
+    links = "\n  - title: <svg onload=x>\n    url: https://e.com/>)<svg/onload=alert(1)>"
+    files = {"repairs/x.yaml": entry_yaml("x", rule=rule, scenarios=scenarios, links=links)}
+    loaded = load(make_kb(files))
+    assert [e.id for e in loaded.kb.entries] == ["x"]
+    for audience in ("public", "staff"):
+        page = render_site(loaded.kb, audience, TODAY)["repairs/x.md"]
+        assert active_content(page) == [], audience
+        assert "<script" not in page and "<img" not in page and "<svg" not in page
+        assert "&lt;b onclick=x&gt;c&lt;/b&gt;" in page  # plain fields: escaped, visible

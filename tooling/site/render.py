@@ -25,6 +25,7 @@ import jinja2
 from tooling.kb.check import EXPIRY_SOON_DAYS
 from tooling.kb.model import Entry, KnowledgeBase, Section
 from tooling.kb.view import SiteAudience, view
+from tooling.site.markup import link_html, markdown_to_html, text_to_html
 
 HOME_PAGE = "index.md"
 DESK_PAGE = "desk.md"
@@ -85,6 +86,13 @@ def link(from_page: str, to_page: str) -> str:
     return posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
 
 
+def href(from_page: str, to_page: str) -> str:
+    """A relative URL from one page to another, for raw HTML (MkDocs rewrites only
+    Markdown links): ``shop/a.md`` -> ``shop/index.md`` gives ``../``."""
+    rel = posixpath.relpath(page_url(to_page) or ".", page_url(from_page) or ".")
+    return "./" if rel == "." else rel + "/"
+
+
 # --- text helpers used as template filters ---------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]>()#+!])")
@@ -100,47 +108,6 @@ def html_text(text: str) -> str:
     """Plain text as HTML, line breaks kept (for raw HTML blocks: no blank lines inside)."""
     lines = [html.escape(line.strip()) for line in text.strip().splitlines()]
     return "<br>".join(line for line in lines if line)
-
-
-_LIST_ITEM = re.compile(r"^( *)([-*+]|\d+[.)])\s+\S")
-
-
-def block(markdown: str) -> str:
-    """Writers' Markdown (CommonMark habits) made safe for Python-Markdown.
-
-    Writers start a list right under a line of text and nest it by two spaces,
-    as chat apps and GitHub accept; Python-Markdown wants a blank line before
-    a list and four spaces per level, and otherwise runs the items into one
-    paragraph. Nothing else is changed.
-    """
-    lines = markdown.splitlines()
-    items = [m for m in map(_LIST_ITEM.match, lines) if m]
-    two_space = any(0 < len(m.group(1)) < 4 for m in items)
-    out: list[str] = []
-    in_list = False
-    for line in lines:
-        match = _LIST_ITEM.match(line)
-        if match:
-            if out and out[-1].strip() and not in_list:
-                out.append("")
-            if two_space:
-                line = " " * (len(match.group(1)) * 2) + line.lstrip(" ")
-            in_list = True
-        elif not line.strip():
-            in_list = False
-        elif in_list and two_space and line.startswith(" "):
-            line = " " * ((len(line) - len(line.lstrip(" "))) * 2) + line.lstrip(" ")
-        elif not line.startswith(" "):
-            in_list = False
-        out.append(line)
-    return "\n".join(out) + ("\n" if markdown.endswith("\n") else "")
-
-
-def indent(text: str, width: int = 4) -> str:
-    """Indent every line but the first (templates place the first line themselves)."""
-    pad = " " * width
-    lines = text.strip("\n").splitlines()
-    return "\n".join([lines[0], *[(pad + line) if line.strip() else "" for line in lines[1:]]])
 
 
 _INLINE_MARKUP = [
@@ -194,8 +161,9 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         md=md_text,
         html=html_text,
-        block=block,
-        indent=indent,
+        markdown=markdown_to_html,
+        text=text_to_html,
+        link=lambda link: link_html(link.title, link.url),
         summary=summary,
         duration=duration_text,
     )
@@ -252,7 +220,7 @@ def render_entry(kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today:
     """One entry's page. ``kb`` is the audience's knowledge base (related links point into it)."""
     page = entry_page(entry, kb)
     related = [
-        (other.question, link(page, entry_page(other, kb)))
+        (other.question, href(page, entry_page(other, kb)))
         for rid in entry.related
         if (other := kb.entry(rid)) is not None
     ]
@@ -270,7 +238,7 @@ def render_entry(kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today:
         owner=owner,
         related=related,
         replies=[(tone, TONES[tone], text) for tone, text in entry.replies.items()],
-        section_link=link(page, section_page(s)) if (s := kb.section(entry.section)) else "",
+        section_link=href(page, section_page(s)) if (s := kb.section(entry.section)) else "",
         section_title=s.title if s else "",
     )
 
