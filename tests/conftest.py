@@ -35,6 +35,13 @@ STAFF_YAML = """\
   team: 售后组
 """
 SECTION_YAML = "title: 报修\norder: 1\n"
+# A team's identity file (tooling.kb.identity); make_kb writes it unless told otherwise.
+SITE_YAML = """\
+name: 测试服务中心
+organisation: 测试物业
+contacts:
+  - {label: 服务热线, phone: "010-1234-5678"}
+"""
 
 
 def entry_yaml(entry_id: str, **fields: Any) -> str:
@@ -58,7 +65,8 @@ def entry_yaml(entry_id: str, **fields: Any) -> str:
 def make_kb(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
     """Write a knowledge base from ``{relative path: text or bytes}``.
 
-    ``_staff.yaml`` and each folder's ``_section.yaml`` are added unless given.
+    ``_staff.yaml``, ``_site.yaml`` and each folder's ``_section.yaml`` are added unless
+    given.
     """
 
     def make(files: dict[str, str | bytes]) -> Path:
@@ -66,6 +74,7 @@ def make_kb(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
         root.mkdir(exist_ok=True)
         files = dict(files)
         files.setdefault("_staff.yaml", STAFF_YAML)
+        files.setdefault("_site.yaml", SITE_YAML)
         for rel in list(files):
             parts = rel.split("/")[:-1]
             for depth in range(1, len(parts) + 1):

@@ -15,7 +15,7 @@ from tooling.kb.check import validate
 from tooling.kb.schema import ENTRY_SCHEMA
 
 
-@pytest.mark.parametrize("kind", ["entry", "section", "staff", "synonyms"])
+@pytest.mark.parametrize("kind", ["entry", "section", "staff", "synonyms", "site"])
 def test_shipped_schema_matches_kb_schema(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema", kind]) == 0
     printed = capsys.readouterr().out
