@@ -6,10 +6,14 @@ import functools
 import http.server
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,6 +162,42 @@ def serve_folder(folder: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+# --- a running server: wait for a page -----------------------------------------------------
+
+SERVE_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        return str(exc.read().decode("utf-8", errors="replace"))
+
+
+def wait_for(url: str, text: str, timeout: float = SERVE_TIMEOUT, present: bool = True) -> float:
+    """Poll ``url`` until its page contains ``text`` (or no longer does, with
+    ``present=False``); return the seconds it took."""
+    start = time.monotonic()
+    last = ""
+    while time.monotonic() - start < timeout:
+        try:
+            last = fetch(url)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            last = ""
+        if last and (text in last) == present:
+            return time.monotonic() - start
+        time.sleep(0.2)
+    state = "appear" if present else "go away"
+    raise AssertionError(f"{text!r} did not {state} at {url} within {timeout} s:\n{last[-2000:]}")
 
 
 def build_arguments(kb: Path, audience: str, out: Path, *, today: str | None = None) -> list[str]:

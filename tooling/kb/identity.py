@@ -31,7 +31,7 @@ SITE_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://zhiku.example/schema/site.json",
     "title": "知库站点信息",
-    "description": "团队的名称和联系方式:页眉、首页、页脚、404 页、页面标题和答疑台都用它。",
+    "description": "团队的名称和联系方式：页眉、首页、页脚、404 页、页面标题和答疑台都用它。",
     "type": "object",
     "additionalProperties": False,
     "required": ["name"],
@@ -39,38 +39,38 @@ SITE_SCHEMA: dict[str, Any] = {
         "name": {
             **_line,
             "maxLength": 20,
-            "description": "站点名称:显示在页眉和浏览器标题里,例如 云栖花园服务中心",
-            "x-fix": "写一个 20 字以内的名称,例如 `name: 云栖花园服务中心`",
+            "description": "站点名称：显示在页眉和浏览器标题里，例如 云栖花园服务中心",
+            "x-fix": "写一个 20 字以内的名称，例如 `name: 云栖花园服务中心`",
         },
         "organisation": {
             **_line,
             "maxLength": 40,
-            "description": "运营单位:显示在首页和页脚,例如 云栖物业服务有限公司",
-            "x-fix": "写单位全称,40 字以内",
+            "description": "运营单位：显示在首页和页脚，例如 云栖物业服务有限公司",
+            "x-fix": "写单位全称，40 字以内",
         },
         "description": {
             "type": "object",
             "additionalProperties": False,
-            "description": "首页的一句话介绍,公开站点和员工站点各一句",
+            "description": "首页的一句话介绍，公开站点和员工站点各一句",
             "x-fix": "写成 public / staff 两个子字段",
             "properties": {
                 "public": {
                     **_line,
                     "maxLength": 120,
-                    "description": "公开站点首页:对业主和住户说的一句话",
+                    "description": "公开站点首页：对业主和住户说的一句话",
                     "x-fix": "写一句 120 字以内的话",
                 },
                 "staff": {
                     **_line,
                     "maxLength": 120,
-                    "description": "员工站点首页:对客服同事说的一句话",
+                    "description": "员工站点首页：对客服同事说的一句话",
                     "x-fix": "写一句 120 字以内的话",
                 },
             },
         },
         "contacts": {
             "type": "array",
-            "description": "联系方式:每页页脚和首页都显示;电话会变成可以直接拨打的链接",
+            "description": "联系方式：每页页脚和首页都显示；电话会变成可以直接拨打的链接",
             "x-fix": '每项写成 `- {label: 服务热线, phone: "0571-8866-1234"}` '
             "或 `- {label: 微信服务号, text: 云栖花园}`",
             "items": {
@@ -81,19 +81,19 @@ SITE_SCHEMA: dict[str, Any] = {
                     "label": {
                         **_line,
                         "maxLength": 20,
-                        "description": "名称,例如 24 小时服务热线、微信服务号",
+                        "description": "名称，例如 24 小时服务热线、微信服务号",
                         "x-fix": "写一个 20 字以内的名称",
                     },
                     "phone": {
                         "type": "string",
                         "pattern": PHONE,
-                        "description": "电话号码:数字、空格和连字符,可以 + 开头",
-                        "x-fix": '写成带引号的号码,例如 "0571-8866-1234" 或 "400-820-1234"',
+                        "description": "电话号码：数字、空格和连字符，可以 + 开头",
+                        "x-fix": '写成带引号的号码，例如 "0571-8866-1234" 或 "400-820-1234"',
                     },
                     "text": {
                         **_line,
                         "maxLength": 60,
-                        "description": "不是电话的联系方式,例如微信服务号或小程序的名称",
+                        "description": "不是电话的联系方式，例如微信服务号或小程序的名称",
                         "x-fix": "写 60 字以内的文字",
                     },
                 },
@@ -102,7 +102,7 @@ SITE_SCHEMA: dict[str, Any] = {
         "hours": {
             **_line,
             "maxLength": 80,
-            "description": "服务时间,例如 服务中心 8:30–17:30,报修热线 24 小时",
+            "description": "服务时间，例如 服务中心 8:30–17:30，报修热线 24 小时",
             "x-fix": "写一句 80 字以内的话",
         },
         "address": {
@@ -114,8 +114,8 @@ SITE_SCHEMA: dict[str, Any] = {
         "logo": {
             "type": "string",
             "pattern": r"^[^/\\.][^\\]*\.(svg|png|jpg|jpeg|webp)$",
-            "description": "可选的标志图片(svg、png、jpg、webp),放在知识库文件夹里,例如 _logo.svg",
-            "x-fix": "写知识库文件夹里图片的相对路径,例如 `logo: _logo.svg`",
+            "description": "可选的标志图片（svg、png、jpg、webp）：知识库文件夹里的文件",
+            "x-fix": "写知识库文件夹里图片的相对路径，例如 `logo: _logo.svg`",
         },
     },
 }
@@ -142,8 +142,9 @@ def load_site(root: Path, read: Any, problems: list[Problem]) -> SiteIdentity:
                 0,
                 0,
                 Severity.WARNING,
-                f"缺少站点信息 {SITE_FILE}:站点名称用默认的「{DEFAULT_SITE_NAME}」,不显示联系方式",
-                "运行 `kb init` 生成一份带说明的 _site.yaml,填上名称、热线和地址",
+                f"缺少站点信息 {SITE_FILE}：站点名称用默认的「{DEFAULT_SITE_NAME}」，"
+                "不显示联系方式",
+                "运行 `kb init` 生成一份带说明的 _site.yaml，填上名称、热线和地址",
                 "no-site",
             )
         )
@@ -194,7 +195,7 @@ def _check_contacts(doc: Document, contacts: Any) -> list[Problem]:
                     SITE_FILE,
                     doc,
                     ("contacts", i, "phone"),
-                    f"`{name}.phone` 被读成了数字 {phone},开头的 0 和连字符会丢失",
+                    f"`{name}.phone` 被读成了数字 {phone}，开头的 0 和连字符会丢失",
                     '给号码加上引号,例如 phone: "0571-8866-1234"',
                     "phone-not-quoted",
                 )
@@ -207,7 +208,7 @@ def _check_contacts(doc: Document, contacts: Any) -> list[Problem]:
                     doc,
                     ("contacts", i),
                     f"`{name}` {'同时写了 phone 和 text' if both else '既没有 phone 也没有 text'}",
-                    "每项联系方式只写一个:电话写 phone,微信号、小程序等写 text",
+                    "每项联系方式只写一个：电话写 phone，微信号、小程序等写 text",
                     "contact-kind",
                 )
             )
@@ -227,7 +228,7 @@ def _check_logo(root: Path, doc: Document, logo: Any) -> list[Problem]:
             doc,
             ("logo",),
             f"找不到标志图片 `{logo}`" if inside else f"标志图片 `{logo}` 不在知识库文件夹里",
-            "把图片放进知识库文件夹(例如 kb/_logo.svg),再写 `logo: _logo.svg`",
+            "把图片放进知识库文件夹（例如 kb/_logo.svg），再写 `logo: _logo.svg`",
             "logo-missing",
         )
     ]

@@ -161,8 +161,8 @@ ENTRY_SCHEMA: dict[str, Any] = {
         },
         "order": {
             "type": "integer",
-            "description": "在栏目里的位置,数字小的在前;不写的条目排在后面,按标准问的拼音排序",
-            "x-fix": "写一个整数,例如 `order: 1`",
+            "description": "在栏目里的位置，数字小的在前；不写的条目排在后面，按标准问的拼音排序",
+            "x-fix": "写一个整数，例如 `order: 1`",
         },
     },
 }
@@ -378,8 +378,8 @@ def _check(
             return
         if PLACEHOLDER in text:
             err(
-                f"`{name}` 还是模板里的占位内容:{_placeholder(text)}",
-                "把整个【待填写…】换成真实内容(不需要的可选字段可以整行删掉)",
+                f"`{name}` 还是模板里的占位内容：{_placeholder(text)}",
+                "把【待填写…】连同括号换成真实内容；不需要的可选字段可以整段删掉",
                 "placeholder",
             )
         elif "enum" in schema and text not in schema["enum"]:

@@ -262,7 +262,7 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             "search_worker": SEARCH_WORKER_URI if search_module_available() else "",
             "search_worker_query": SEARCH_WORKER_QUERY,
             # Paths relative to the knowledge base, as the writer knows them.
-            "problems": [p.format() for p in self.problems],
+            "problems": [_bar_item(p) for p in self.problems],
             "site": self.kb.site if self.kb else None,
             "contacts": Markup(contacts_html(self.kb.site, "zhiku-footer-contacts"))
             if self.kb
@@ -304,6 +304,12 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         server.watch(str(self.kb_dir))
         server.error_handler = _with_livereload(server, server.error_handler)
         return server
+
+
+def _bar_item(problem: Problem) -> dict[str, str]:
+    """One problem for the error bar: where (``file:line:col``), what, and how to fix it."""
+    where = problem.format().split(": ", 1)[0]
+    return {"where": where, "message": problem.message, "hint": problem.hint}
 
 
 def _with_livereload(server: LiveReloadServer, handler: Any) -> Any:
