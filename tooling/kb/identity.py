@@ -189,17 +189,6 @@ def _check_contacts(doc: Document, contacts: Any) -> list[Problem]:
             continue
         name = field_label(("contacts", i))
         phone, text = contact.get("phone"), contact.get("text")
-        if isinstance(phone, int) and not isinstance(phone, bool):
-            found.append(
-                _problem(
-                    SITE_FILE,
-                    doc,
-                    ("contacts", i, "phone"),
-                    f"`{name}.phone` 被读成了数字 {phone}，开头的 0 和连字符会丢失",
-                    '给号码加上引号,例如 phone: "0571-8866-1234"',
-                    "phone-not-quoted",
-                )
-            )
         if (phone is None) == (text is None):
             both = phone is not None
             found.append(
