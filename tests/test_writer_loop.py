@@ -25,6 +25,7 @@ from conftest import REPO_ROOT, entry_yaml, fetch, free_port, wait_for
 
 from tooling.cli import main
 from tooling.kb.check import validate
+from tooling.site.lastgood import LastGood
 
 KB_CMD = str(Path(sys.executable).with_name("kb"))
 MakeKb = Callable[[dict[str, str | bytes]], Path]
@@ -160,6 +161,41 @@ def test_kb_new_refuses_overwrite_and_unknown_section(
         f"kb: error: section 'nowhere' not found: create {root}/nowhere/_section.yaml "
         "with `title:` first\n"
     )
+
+
+# --- the last good version of each broken file ----------------------------------------------
+
+
+def test_last_good_keeps_broken_entries_sections_and_identity(make_kb: MakeKb) -> None:
+    root = make_kb(
+        {
+            "repairs/leak.yaml": entry_yaml("leak", question="漏水找谁?"),
+            "fees/fee.yaml": entry_yaml("fee", question="物业费多少?"),
+        }
+    )
+    last_good = LastGood()
+    first = validate(root)
+    kb, kept = last_good.merge(first.kb, first.errors)
+    assert kept == [] and kb is first.kb
+
+    leak = root / "repairs" / "leak.yaml"
+    leak.write_text(leak.read_text(encoding="utf-8").replace("phrasings:", "phrasing:"))
+    (root / "fees" / "_section.yaml").write_text("titel: 缴费\n", encoding="utf-8")
+    (root / "_site.yaml").write_text("name: 测试服务中心\nhotline: 1\n", encoding="utf-8")
+    broken = validate(root)
+    assert broken.kb.entry("leak") is None and broken.kb.section("fees") is None
+    assert broken.kb.site.name == "知库"
+    kb, kept = last_good.merge(broken.kb, broken.errors)
+    assert kept == ["_site.yaml", "fees/_section.yaml", "repairs/leak.yaml"]
+    assert kb.entry("leak") == first.kb.entry("leak")
+    assert kb.section("fees") == first.kb.section("fees")
+    assert kb.site == first.kb.site and kb.site.name == "测试服务中心"
+
+    # A deleted file is gone, not kept.
+    leak.unlink()
+    gone = validate(root)
+    kb, kept = last_good.merge(gone.kb, gone.errors)
+    assert "repairs/leak.yaml" not in kept and kb.entry("leak") is None
 
 
 # --- kb serve in a browser: keep the last good page, recover by itself ------------------------
