@@ -152,10 +152,10 @@ def test_section_page_lists_entries_with_first_rule_line(make_kb: KbFactory) -> 
         "# 订单与退货\n\n"
         "上级栏目：[电商售后](../index.md) · [返回首页](../../index.md)\n\n"
         "## 问题列表\n\n"
+        "- [退款多久到账?](refund-timeline.md)<br>\n"
+        '  <span class="zhiku-summary">核心规则第一行。</span>\n'
         "- [退款审批流程是什么?](refund-approval.md) "
         '<span class="zhiku-badge zhiku-badge--internal">内部</span><br>\n'
-        '  <span class="zhiku-summary">核心规则第一行。</span>\n'
-        "- [退款多久到账?](refund-timeline.md)<br>\n"
         '  <span class="zhiku-summary">核心规则第一行。</span>\n\n'
     )
 
@@ -163,14 +163,14 @@ def test_section_page_lists_entries_with_first_rule_line(make_kb: KbFactory) -> 
 def test_home_page_search_first_then_sections_and_recent(make_kb: KbFactory) -> None:
     kb = load_kb(make_kb({**SECTIONS, **COMPANIONS}))
     home = render_site(kb, "public", TODAY)["index.md"]
-    assert home.index("data-zhiku-search") < home.index("## 栏目") < home.index("## 最近核对")
+    assert home.index("data-zhiku-search") < home.index("## 按栏目查看") < home.index("## 最近更新")
     assert (
         "- **[电商售后](shop/index.md)**（1 条）：商城客服\n\n    [订单与退货](shop/orders/index.md)\n\n"
         in home
     )
     assert (
         "- [退款多久到账?](shop/orders/refund-timeline.md) · "
-        '<span class="zhiku-date">2026-10-01</span>'
+        '<span class="zhiku-date">2026年10月1日</span>'
     ) in home
     assert "元旦放假通知" not in home  # expired
 
@@ -182,7 +182,7 @@ def test_recent_lists_ten_most_recently_reviewed(make_kb: KbFactory) -> None:
     }
     kb = load_kb(make_kb(files))
     home = render_site(kb, "public", TODAY)["index.md"]
-    recent = home.split("## 最近核对")[1]
+    recent = home.split("## 最近更新")[1]
     assert recent.count("\n- [") == 10
     assert recent.index("e11") < recent.index("e02")
     assert "e01 怎么办" not in recent and "e00 怎么办" not in recent

@@ -23,8 +23,9 @@ from functools import cache
 import jinja2
 
 from tooling.kb.check import EXPIRY_SOON_DAYS
-from tooling.kb.model import Entry, KnowledgeBase, Section
+from tooling.kb.model import Duration, Entry, KnowledgeBase, Section
 from tooling.kb.view import SiteAudience, view
+from tooling.site.contacts import contacts_html, hotline_html
 from tooling.site.markup import link_html, markdown_to_html, text_to_html
 
 HOME_PAGE = "index.md"
@@ -34,6 +35,8 @@ SUMMARY_CHARS = 60
 
 TONES = {"friendly": "亲切", "formal": "专业", "brief": "简洁"}
 TIME_UNITS = {"m": "分钟", "h": "小时", "d": "天"}
+INTERVAL_UNITS = {"d": "天", "w": "周", "m": "个月", "y": "年"}
+EXAMPLE_MAX_CHARS = 14
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,27 @@ def duration_text(value: str) -> str:
     return f"{match.group(1)} {TIME_UNITS[match.group(2)]}" if match else value
 
 
+def interval_text(value: Duration) -> str:
+    """A review interval for people: ``180d`` -> ``180 天``, ``6m`` -> ``6 个月``."""
+    return f"{value.amount} {INTERVAL_UNITS[value.unit]}"
+
+
+def date_text(value: date) -> str:
+    """A date as Chinese readers write it: ``2026-10-01`` -> ``2026年10月1日``."""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def entry_order_key(entry: Entry) -> tuple[int, int, tuple[str, ...], str]:
+    """Order inside a section: the writers' ``order`` first (lower first), then the
+    question in pinyin order (never the id, which readers do not see)."""
+    from pypinyin import Style, lazy_pinyin
+
+    spelled = tuple(s.lower() for s in lazy_pinyin(entry.question, style=Style.TONE3))
+    if entry.order is not None:
+        return (0, entry.order, spelled, entry.question)
+    return (1, 0, spelled, entry.question)
+
+
 # --- the pages -------------------------------------------------------------------------------
 
 
@@ -166,6 +190,10 @@ def _environment() -> jinja2.Environment:
         link=lambda link: link_html(link.title, link.url),
         summary=summary,
         duration=duration_text,
+        interval=interval_text,
+        date=date_text,
+        contacts=contacts_html,
+        hotline=hotline_html,
     )
     return env
 
@@ -184,7 +212,7 @@ def section_tree(kb: KnowledgeBase) -> tuple[SectionView, ...]:
         children = tuple(
             v for s in kb.sections if s.parent == section.path and (v := view(s)) is not None
         )
-        entries = tuple(by_section.get(section.path, ()))
+        entries = tuple(sorted(by_section.get(section.path, ()), key=entry_order_key))
         if not entries and not children:
             return None
         return SectionView(section, section_page(section), entries, children)
@@ -256,9 +284,23 @@ def render_section(kb: KnowledgeBase, section_view: SectionView, audience: SiteA
     )
 
 
+def search_example(tree: tuple[SectionView, ...]) -> str:
+    """A short way people ask, from the first entry shown on the home page, for the
+    search hint ("例如「…」"); ``""`` when none is short enough."""
+    for section_view in _walk(tree):
+        for entry in section_view.entries:
+            for text in (*entry.phrasings, entry.question):
+                if len(text) <= EXAMPLE_MAX_CHARS:
+                    return text
+    return ""
+
+
 def render_home(kb: KnowledgeBase, tree: tuple[SectionView, ...], audience: SiteAudience) -> str:
     recent = sorted(kb.entries, key=lambda e: (e.reviewed, e.id), reverse=True)[:RECENT_COUNT]
     return _template("home.md.j2").render(
+        site=kb.site,
+        description=kb.site.description(audience),
+        example=search_example(tree),
         staff=audience == "staff",
         sections=[
             (v.section, v.page, v.entry_count, [(c.section, c.page) for c in v.children])
