@@ -5,14 +5,16 @@ ZHIKU_SCREENSHOT_DIR (default: the test's tmp folder)."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import EVAL_KB, build_site, git, init_kb_repo, serve_folder
+
+from tooling.flags import default_unanswered_log, format_unanswered
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,11 +45,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         env={"GIT_AUTHOR_DATE": "2026-11-27T10:00:00+00:00"},
     )
     git(repo, "checkout", "-q", "main")
-    (tmp / "kb-repo-unanswered.jsonl").write_text(
-        "".join(
-            json.dumps({"query": q, "time": t, "audience": "staff"}, ensure_ascii=False) + "\n"
-            for q, t in LOGGED
-        ),
+    # Where the feedback app writes it by default, in the format it writes.
+    default_unanswered_log(repo / ".git").write_text(
+        "".join(format_unanswered(q, "staff", 1, datetime.fromisoformat(t)) for q, t in LOGGED),
         encoding="utf-8",
     )
     out = tmp / "site"
