@@ -36,7 +36,8 @@ FIXTURE_QUERIES = FIXTURES / "queries.tsv"
 FIXTURE_TODAY = "2026-11-25"
 
 # The shared evaluation set beside the repository on the development machines only.
-SHARED = REPO_ROOT.parent / "shared"
+# ZHIKU_SHARED_DIR=/nonexistent runs the suite as a team's clone sees it.
+SHARED = Path(os.environ.get("ZHIKU_SHARED_DIR") or REPO_ROOT.parent / "shared")
 EVAL_KB = SHARED / "eval" / "kb"
 EVAL_QUERIES = SHARED / "eval" / "queries-dev.tsv"
 

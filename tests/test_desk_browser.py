@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EVAL_KB, REPO_ROOT, build_site, init_kb_repo, serve_folder
+from conftest import FIXTURE_KB, REPO_ROOT, build_site, init_kb_repo, serve_folder
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from feedback_app import create_app
@@ -30,7 +30,7 @@ DESK = "desk/"
 LEAK_QUERY = "楼上往下滴水怎么办"
 LEAK_ID = "water-leak"
 LEAK_QUESTION = "家里漏水或者楼上往下渗水怎么办"  # the entry ends in a full-width "？"
-LEAK_URL = "property/repairs/water-leak/"
+LEAK_URL = "repairs/water-leak/"
 # The brief's example 小区游泳池几点开门 is (at the time of writing) "answered" by the
 # search with pickup-hours; this one gets no confident answer.
 UNANSWERABLE = "你们公司股票代码是多少"
@@ -71,10 +71,8 @@ class _RunningApp:
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not EVAL_KB.is_dir():
-        pytest.skip(f"the eval knowledge base is missing: {EVAL_KB}")
     tmp = tmp_path_factory.mktemp("desk")
-    repo = init_kb_repo(tmp / "repo", EVAL_KB)
+    repo = init_kb_repo(tmp / "repo", FIXTURE_KB)
     site_dir = tmp / "site"
     query_log = tmp / "unanswered.jsonl"
     with serve_folder(site_dir) as base_url:
@@ -92,7 +90,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         )
         try:
             build_site(
-                EVAL_KB, "staff", site_dir, today="2026-12-01", env={"ZHIKU_APP_URL": app.url}
+                FIXTURE_KB, "staff", site_dir, today="2026-12-01", env={"ZHIKU_APP_URL": app.url}
             )
             yield {
                 "site_dir": site_dir,
@@ -107,7 +105,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def leak_entry() -> dict[str, Any]:
-    path = next(EVAL_KB.rglob(f"{LEAK_ID}.yaml"))
+    path = next(FIXTURE_KB.rglob(f"{LEAK_ID}.yaml"))
     entry: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return entry
 
@@ -242,7 +240,12 @@ def test_no_confident_answer_is_logged_and_candidates_shown(
     hits = page.locator(".zd-hit").count()
     if hits:
         assert page.locator(".zd-heading").all_inner_texts() == ["可能相关"]
-        assert page.locator(".zd-hit").first.locator(".zd-copy").count() >= 1
+        first = page.locator(".zd-hit").first
+        # A candidate offers its replies to copy, or says it has none.
+        assert first.locator(".zd-copy").count() >= 1 or (
+            first.locator(".zd-hit__note").inner_text()
+            == "本条目没有现成的答复,请参照核心规则回答。"
+        )
     else:
         assert page.locator(".zd-heading").count() == 0
     _fits_the_phone(page)

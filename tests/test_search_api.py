@@ -1,4 +1,4 @@
-"""`GET /api/search` through Flask's test client, on a copy of the shared eval KB."""
+"""`GET /api/search` through Flask's test client, on a copy of the fixture KB."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import EVAL_KB, init_kb_repo
+from conftest import FIXTURE_KB, init_kb_repo
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -20,8 +20,8 @@ UNRELATED = "小区游泳池夏天几点开放,要买门票吗"
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real git repository holding a copy of the eval KB (the flag service needs git)."""
-    return init_kb_repo(tmp_path_factory.mktemp("repo"), EVAL_KB)
+    """A real git repository holding a copy of the fixture KB (the flag service needs git)."""
+    return init_kb_repo(tmp_path_factory.mktemp("repo"), FIXTURE_KB)
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +61,9 @@ def test_answer_with_entry_details(client: FlaskClient, app: Flask) -> None:
     assert first["id"] == "elevator-fault"
     assert first["question"] == "电梯坏了或者被困在电梯里怎么办?".replace("?", "？")
     assert set(first) == {"id", "question", "score", "why", "section", "rule", "replies", "url"}
-    assert first["section"] == "property/repairs"
+    assert first["section"] == "repairs"
     assert set(first["replies"]) == {"friendly", "formal", "brief"}
-    assert first["url"].endswith("/property/repairs/elevator-fault/")
+    assert first["url"].endswith("/repairs/elevator-fault/")
     assert len(_log_lines(app)) == before  # answered questions are not logged
 
 

@@ -261,6 +261,7 @@ def fake_companions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return assets
 
 
+@pytest.mark.slow
 def test_companion_scripts_and_search_worker(
     fake_companions: Path, make_kb: Callable[[dict[str, str | bytes]], Path], tmp_path: Path
 ) -> None:
@@ -310,6 +311,7 @@ def test_companion_scripts_and_search_worker(
     }
 
 
+@pytest.mark.slow
 def test_material_worker_when_search_module_is_missing(
     make_kb: Callable[[dict[str, str | bytes]], Path],
     tmp_path: Path,
