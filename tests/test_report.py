@@ -16,7 +16,7 @@ from conftest import STAFF_YAML, entry_yaml, git
 import tooling.git
 from tooling.cli import main
 from tooling.report import history as git_history
-from tooling.report.compute import make_report
+from tooling.report.build import make_report
 from tooling.report.pages import site_report_pages
 
 TODAY = date(2026, 11, 25)  # a Wednesday; the period is 2026-10-26 .. 2026-11-25

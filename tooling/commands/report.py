@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tooling.commands._common import add_kb_argument, add_today_argument, kb_root, parse_date
 from tooling.errors import EXIT_OK, UsageError
-from tooling.report.compute import DEFAULT_PERIOD_DAYS, make_report
+from tooling.report.build import DEFAULT_PERIOD_DAYS, make_report
 from tooling.report.formats import FORMATTERS
 
 NAME = "report"

@@ -17,16 +17,9 @@ from datetime import date, datetime
 from typing import Any
 
 from tooling import flags
-from tooling.report.compute import (
-    EXPIRING_DAYS,
-    MERGED_POINTS,
-    MIN_PHRASINGS,
-    RAISED_POINTS,
-    EntryRef,
-    OpenFlag,
-    Report,
-)
+from tooling.report.health import EXPIRING_DAYS, MIN_PHRASINGS
 from tooling.report.missing import MissingCluster
+from tooling.report.model import MERGED_POINTS, RAISED_POINTS, EntryRef, OpenFlag, Report
 
 MAX_CLUSTERS = 30
 SCORE_RULE = f"积分 = 提出 × {RAISED_POINTS} + 被采纳 × {MERGED_POINTS}"
