@@ -240,7 +240,7 @@ def render_site(kb: KnowledgeBase, audience: SiteAudience, today: date) -> dict[
     for entry in visible.entries:
         pages[entry_page(entry, visible)] = render_entry(visible, entry, audience, today)
     if audience == "staff":
-        pages[DESK_PAGE] = _template("desk.md.j2").render()
+        pages[DESK_PAGE] = _template("desk.md.j2").render(site=visible.site)
     return pages
 
 
