@@ -23,6 +23,9 @@ EVAL_KB = SHARED / "eval" / "kb"
 EVAL_QUERIES = SHARED / "eval" / "queries-dev.tsv"
 DEMO_KB = REPO_ROOT / "kb"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# One vector/index cache for the whole session (and across runs: CI starts it
+# empty), so the eval KB is embedded once; subprocesses inherit it.
+os.environ.setdefault("ZHIKU_CACHE_DIR", str(REPO_ROOT / ".pytest-cache" / "zhiku"))
 
 STAFF_YAML = """\
 - handle: zhang-wei

@@ -10,11 +10,9 @@ an entry needs another phrasing rather than a new entry.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from tooling.kb.model import KnowledgeBase
+from tooling.text import compact
 
 log = logging.getLogger("zhiku.report")
 
@@ -84,34 +83,9 @@ def in_period(queries: Sequence[LoggedQuery], since: date, today: date) -> list[
     return [q for q in queries if since <= q.time.date() <= today]
 
 
-@functools.cache
-def _load_zhconv_dictionary() -> None:
-    """zhconv loads its dictionary lazily and leaks the file handle (a ResourceWarning);
-    given an explicit path it reads the file in a ``with`` block instead."""
-    import zhconv
-
-    zhconv.loaddict(str(Path(zhconv.__file__).with_name("zhcdict.json")))
-
-
-def _base_normalize(text: str) -> str:
-    _load_zhconv_dictionary()
-    try:
-        from tooling.answer.normalize import normalize
-    except ImportError:  # search is optional for reports
-        import zhconv
-
-        return str(zhconv.convert(unicodedata.normalize("NFKC", text).lower(), "zh-cn"))
-    return normalize(text)
-
-
-@functools.lru_cache(maxsize=1 << 16)
 def normalize_query(text: str) -> str:
-    """Comparison form of a question: NFKC, lower case, simplified Chinese, no spaces
-    or punctuation."""
-    folded = _base_normalize(unicodedata.normalize("NFKC", text).lower())
-    return "".join(
-        ch for ch in folded if not ch.isspace() and unicodedata.category(ch)[0] not in "PS"
-    )
+    """Comparison form of a question (:func:`tooling.text.compact`)."""
+    return compact(text)
 
 
 def bigrams(text: str) -> frozenset[str]:
