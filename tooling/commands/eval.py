@@ -70,6 +70,7 @@ def format_metrics(m: Metrics) -> str:
 
 def format_estimate(index: SearchIndex) -> str:
     fit = index.fit
+    w = fit.weights
     estimate: SelfEstimate | None = fit.estimate
     signals = "words + semantic model" if index.semantic else "words only (no semantic model)"
     lines = [f"self-estimate ({signals}; {len(index)} entries)"]
@@ -85,8 +86,9 @@ def format_estimate(index: SearchIndex) -> str:
         f"answerable wrongly refused: {estimate.wrongly_refused:.3f}",
         f"unanswerable correctly refused: {estimate.correctly_refused:.3f}",
         f"refusal threshold: {fit.threshold:.3f} (confidence of the best entry)",
-        f"weights: rank semantic {fit.weights.rank_semantic:g}, rule {fit.weights.rank_rule:g}; confidence "
-        f"semantic {fit.weights.conf_semantic:g}, rule {fit.weights.conf_rule:g}, margin {fit.weights.conf_margin:g}",
+        f"weights: rank semantic {w.rank_semantic:g}, rule {w.rank_rule:g}; "
+        f"confidence semantic {w.conf_semantic:g}, rule {w.conf_rule:g}, "
+        f"margin {w.conf_margin:g}",
     ]
     return "\n".join(lines)
 
