@@ -1,7 +1,7 @@
 """Built indexes on disk, so that ``kb search`` in a new process does not rebuild.
 
 An index is stored as one pickle under ``<cache>/indexes/``, named by a hash of
-everything it depends on: the engine version, the semantic model (or none),
+everything it depends on: the engine (a hash of its source files), the semantic model (or none),
 the audience and the content of the entries and synonyms that audience sees on
 that day. A changed entry gives a new name; old files are removed when more
 than :data:`KEEP` are stored. A file that cannot be read is ignored and
@@ -10,6 +10,7 @@ rebuilt. The folder is safe to delete.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -24,16 +25,23 @@ from tooling.kb.view import SiteAudience, view
 
 log = logging.getLogger(__name__)
 
-ENGINE_VERSION = "answer-3"
 KEEP = 20
+
+
+@functools.cache
+def engine_version() -> str:
+    """A hash of the answer engine's own source: a changed engine never loads an old index."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def index_key(kb: KnowledgeBase, audience: SiteAudience, today: date, model: Model | None) -> str:
     visible = view(kb, audience, today)
     digest = hashlib.sha256()
-    digest.update(
-        f"{ENGINE_VERSION}\0{model.model_id if model else 'lexical'}\0{audience}".encode()
-    )
+    model_id = model.model_id if model else "lexical"
+    digest.update(f"{engine_version()}\0{model_id}\0{audience}".encode())
     for group in visible.synonyms:
         digest.update(repr(tuple(group)).encode())
     for entry in visible.entries:

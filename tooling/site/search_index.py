@@ -327,6 +327,34 @@ def search(index: Mapping[str, Any], query: str, limit: int = 10) -> list[tuple[
     return [(docs[d][0], score) for score, d in ranked[:limit]]
 
 
+LOW_COVERAGE = 0.5  # keep in step with LOW_COVERAGE in the worker
+
+
+def best_coverage(index: Mapping[str, Any], query: str) -> float:
+    """The share of the query's weight the best entry covers (the worker says
+    没有找到可信的答案 below :data:`LOW_COVERAGE`); 0 when nothing matches."""
+    t2s = dict(zip(index["t2s"][0::2], index["t2s"][1::2], strict=True))
+    normalize = Normalizer(t2s, index["synonyms"])
+    table = unpack_terms(index)
+    docs = index["docs"]
+    covered: dict[int, float] = {}
+    total = 0.0
+    for term in set(terms(normalize(strip_syntax(query)))):
+        encoded = table.get(term)
+        if encoded is None:
+            continue
+        postings = decode_postings(encoded)
+        idf = math.log(1 + (len(docs) - len(postings) + 0.5) / (len(postings) + 0.5))
+        total += idf
+        for doc, _ in postings:
+            covered[doc] = covered.get(doc, 0.0) + idf
+    best = search(index, query, limit=1)
+    if not best or not total:
+        return 0.0
+    doc = next(i for i, d in enumerate(docs) if d[0] == best[0][0])
+    return covered[doc] / total
+
+
 def write_index(kb: KnowledgeBase, site_dir: Path) -> Path:
     """Write ``search/zhiku-index.json`` under ``site_dir``; returns its path."""
     path = site_dir / INDEX_PATH
