@@ -20,7 +20,9 @@ def js_ranges() -> tuple[tuple[int, int], ...]:
     source = WORKER.read_text(encoding="utf-8")
     found = re.search(r"var HAN_RUN = /\[(.*?)\]\+/gu", source)
     assert found, "HAN_RUN not found in the worker"
-    codes = [int(a or b, 16) for a, b in re.findall(r"\\u\{([0-9a-f]+)\}|\\u([0-9a-f]{4})", found[1])]
+    codes = [
+        int(a or b, 16) for a, b in re.findall(r"\\u\{([0-9a-f]+)\}|\\u([0-9a-f]{4})", found[1])
+    ]
     return tuple(zip(codes[0::2], codes[1::2], strict=True))
 
 
@@ -53,4 +55,7 @@ def test_plain_text_strips_tables_emphasis_links_and_lists() -> None:
         "装修时间规定:\n\n| 时间 | 是否允许 |\n|---|---|\n| 工作日 8:00-12:00 | **允许** |\n"
         "- 详见[装修须知](https://x.example)\n1. 先报备\n"
     )
-    assert plain_text(markdown) == "装修时间规定: 时间 是否允许 工作日 8:00-12:00 允许 详见装修须知 先报备"
+    assert (
+        plain_text(markdown)
+        == "装修时间规定: 时间 是否允许 工作日 8:00-12:00 允许 详见装修须知 先报备"
+    )
