@@ -30,7 +30,7 @@ from tooling.answer.engine import candidates
 from tooling.answer.index import Corpus
 from tooling.answer.ranking import Hit, Scored, SearchResult, explain
 from tooling.kb.model import KnowledgeBase
-from tooling.kb.view import DEFAULT_AUDIENCE, SiteAudience
+from tooling.kb.view import DEFAULT_AUDIENCE, SiteAudience, check_audience
 from tooling.text import fold
 
 normalize = fold  # the name this package has always exported
@@ -54,14 +54,28 @@ class SearchIndex:
         *,
         cache: str | os.PathLike[str] | None = None,
         model: Model | bool | None = True,
+        reuse: bool = True,
     ) -> SearchIndex:
         """Index what ``audience`` may see of ``kb`` on ``today`` (:func:`tooling.kb.view.view`),
-        then calibrate on it. ``cache`` is the vector cache folder (default:
-        :func:`~tooling.answer.embed.cache_dir`); ``model=False`` matches on words only."""
+        then calibrate on it. ``cache`` is the vector and index cache folder (default:
+        :func:`~tooling.answer.embed.cache_dir`); ``model=False`` matches on words only.
+        With ``reuse`` an index of the same content built before (by this engine, with
+        this model) is loaded from the cache instead (:mod:`tooling.answer.store`)."""
+        from tooling.answer import store
+
         chosen = embedder() if model is True else (model or None)
-        vectors = VectorCache(cache_dir(cache)) if chosen is not None else None
+        folder = cache_dir(cache)
+        key = store.index_key(kb, check_audience(audience), today or date.today(), chosen)
+        if reuse:
+            found = store.load(folder, key)
+            if isinstance(found, cls):
+                return found
+        vectors = VectorCache(folder) if chosen is not None else None
         corpus = Corpus(kb, audience, today, chosen, vectors)
-        return cls(corpus, calibrate(corpus))
+        index = cls(corpus, calibrate(corpus))
+        if reuse:
+            store.save(folder, key, index)
+        return index
 
     @classmethod
     def cached(
@@ -72,19 +86,8 @@ class SearchIndex:
         *,
         cache: str | os.PathLike[str] | None = None,
     ) -> SearchIndex:
-        """:meth:`build`, or the same index loaded from disk when this knowledge base's
-        content was indexed before (:mod:`tooling.answer.store`)."""
-        from tooling.answer import store
-
-        folder = cache_dir(cache)
-        model = embedder()
-        key = store.index_key(kb, audience, today or date.today(), model)
-        found = store.load(folder, key)
-        if isinstance(found, cls):
-            return found
-        index = cls.build(kb, audience, today, cache=folder, model=model or False)
-        store.save(folder, key, index)
-        return index
+        """:meth:`build` with ``reuse`` (kept for callers that want to say so)."""
+        return cls.build(kb, audience, today, cache=cache, reuse=True)
 
     @property
     def audience(self) -> str:
@@ -94,6 +97,11 @@ class SearchIndex:
     def semantic(self) -> bool:
         """True when the semantic model's vectors take part."""
         return self._corpus.unit_vectors is not None
+
+    @property
+    def threshold(self) -> float:
+        """The refusal threshold fitted on this knowledge base."""
+        return self.fit.threshold
 
     @property
     def estimate(self) -> SelfEstimate | None:

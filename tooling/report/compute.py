@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+from tooling.flags import TRAILER_BY, TRAILER_ENTRY, TRAILER_ID, TRAILER_KIND
 from tooling.kb.check import EXPIRY_SOON_DAYS, validate
 from tooling.kb.model import Entry, KnowledgeBase
 from tooling.report import history as git_history
@@ -108,6 +109,7 @@ class OpenFlag:
     raised: date
     age_days: int
     subject: str
+    note: str = ""  # what the staff member wrote
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,7 @@ class Flag:
     subject: str
     raised: datetime  # author date of the flag commit
     accepted: datetime | None  # when it reached main; None = open
+    note: str = ""  # the staff member's note: the flag commit's message body
 
 
 def flags_from(history: History, kb: KnowledgeBase) -> list[Flag]:
@@ -259,12 +262,12 @@ def flags_from(history: History, kb: KnowledgeBase) -> list[Flag]:
     branch_of_tip = {r.sha: r.name for r in history.flag_refs}
     found: dict[str, Flag] = {}
     for commit in history.commits.values():
-        flag_id = commit.trailer("Flag-Id")
-        kind = commit.trailer("Flag-Kind")
+        flag_id = commit.trailer(TRAILER_ID)
+        kind = commit.trailer(TRAILER_KIND)
         if not flag_id and not kind:
             continue
         flag_id = flag_id or commit.sha[:12]
-        by = commit.trailer("Flag-By")
+        by = commit.trailer(TRAILER_BY)
         if by not in handles:
             by = (
                 by_email.get(commit.author_email.lower())
@@ -275,7 +278,7 @@ def flags_from(history: History, kb: KnowledgeBase) -> list[Flag]:
         accepted = history.accepted.get(commit.sha)
         flag = Flag(
             flag_id=flag_id,
-            entry_id=commit.trailer("Flag-Entry"),
+            entry_id=commit.trailer(TRAILER_ENTRY),
             kind=kind.lower() or "unknown",
             by=by,
             author_name=commit.author_name,
@@ -283,6 +286,7 @@ def flags_from(history: History, kb: KnowledgeBase) -> list[Flag]:
             subject=commit.subject,
             raised=commit.authored,
             accepted=accepted,
+            note=commit.body,
         )
         old = found.get(flag_id)
         if old is not None:
@@ -297,6 +301,7 @@ def flags_from(history: History, kb: KnowledgeBase) -> list[Flag]:
                 old.subject,
                 min(old.raised, flag.raised),
                 min(accepted_at, default=None),
+                old.note or flag.note,
             )
         found[flag_id] = flag
     return sorted(found.values(), key=lambda f: (f.raised, f.flag_id))
@@ -317,6 +322,7 @@ def open_flags(flags: Iterable[Flag], kb: KnowledgeBase, today: date) -> tuple[O
                     raised,
                     (today - raised).days,
                     f.subject,
+                    f.note,
                 )
             )
     result = []
@@ -421,7 +427,7 @@ def build_report(
         open_flags=open_flags(flags, kb, today),
         credit=credit(flags, kb, since, today),
         flags_per_week=flags_per_week(flags, today),
-        queries=len(asked),
+        queries=sum(q.count for q in asked),
         missing=missing_knowledge(asked, nearest),
     )
 

@@ -1,24 +1,38 @@
 """Missing knowledge: the questions the search API could not answer, clustered.
 
-The search API logs every question it has no reliable answer for as one JSON line
-(``{"query", "time", "audience"}``). :func:`read_queries_log` reads that log,
+The search API logs the questions it has no reliable answer for (one JSON line per
+distinct question, audience and day, with a count: the format is defined in
+:mod:`tooling.flags`). :func:`read_queries_log` reads that log,
 :func:`cluster_queries` groups near-identical wordings (character-bigram Jaccard
 similarity of the normalized question), and :func:`missing_knowledge` attaches to
 the most frequent clusters the nearest existing entry, so a writer can see whether
 an entry needs another phrasing rather than a new entry.
+
+A nearest entry is only suggested when it is actually near: when the answer
+engine's own confidence in it reaches the engine's own refusal threshold (the
+calibrated one when the engine exposes it, see :func:`suggestion_floor`). An
+entry below that line is what the engine itself calls "no confident answer", so
+naming it would send a writer to add an after-school-class question to the dog
+rules. Without the engine, the bigram stand-in suggests an entry only when its
+question and phrasings hold at least half the question's character bigrams.
+
+The log is read from :data:`QUERY_LOG_ENV` when set, else from
+:func:`default_queries_log`: beside the git repository holding the knowledge
+base, where the feedback app writes it by default.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
+from tooling.flags import default_unanswered_log, read_unanswered
+from tooling.git import Git, GitError
 from tooling.kb.model import KnowledgeBase
 from tooling.text import compact
 
@@ -28,8 +42,22 @@ MAX_SUGGESTIONS = 50  # clusters that get a "nearest entry" suggestion, most fre
 SEARCH_CANDIDATES = 10  # entries per question the search index ranks for a suggestion
 SIMILARITY = 0.5  # character-bigram Jaccard at which two questions are "the same question"
 
-# question -> [(entry id, question)], best first
+# question -> [(entry id, question)], best first; only entries near enough to suggest
 Nearest = Callable[[str], list[tuple[str, str]]]
+
+
+def queries_log_path(setting: str | None, repo: Path | None) -> Path | None:
+    """The log to read: ``setting`` (from ``$ZHIKU_QUERY_LOG`` or the build's
+    ``queries_log``), else :func:`tooling.flags.default_unanswered_log` of ``repo``
+    (None without a repository)."""
+    if setting:
+        return Path(setting).expanduser()
+    if repo is None:
+        return None
+    try:
+        return default_unanswered_log(Git(repo).git_dir())
+    except GitError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -53,26 +81,19 @@ class LoggedQuery:
     query: str
     time: datetime
     audience: str
+    count: int = 1  # times asked (the log keeps one line per question per day)
 
 
 def read_queries_log(path: Path) -> list[LoggedQuery]:
-    """The search API's unanswered-questions log (JSON lines); bad lines are skipped
-    with one warning."""
+    """The search API's unanswered-questions log (JSON lines, see :mod:`tooling.flags`);
+    bad lines are skipped with one warning."""
     queries, bad = [], 0
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                when = datetime.fromisoformat(item["time"])
-                text = str(item["query"])
-            except (ValueError, KeyError, TypeError):
+        for line in read_unanswered(fh):
+            if line is None:
                 bad += 1
                 continue
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            queries.append(LoggedQuery(text, when, str(item.get("audience", ""))))
+            queries.append(LoggedQuery(line.query, line.last, line.audience, line.count))
     if bad:
         log.warning("%s: skipped %d line(s) that are not {query, time, audience} JSON", path, bad)
     return queries
@@ -116,7 +137,12 @@ def cluster_queries(
         if key:
             by_key[key].append(q)
     order = sorted(
-        by_key, key=lambda k: (-len(by_key[k]), -max(q.time for q in by_key[k]).timestamp(), k)
+        by_key,
+        key=lambda k: (
+            -sum(q.count for q in by_key[k]),
+            -max(q.time for q in by_key[k]).timestamp(),
+            k,
+        ),
     )
     leaders: list[frozenset[str]] = []
     members: list[list[str]] = []
@@ -143,14 +169,16 @@ def cluster_queries(
         latest: dict[str, datetime] = {}
         for q in items:
             wording = q.query.strip()
-            wordings[wording] += 1
+            wordings[wording] += q.count
             latest[wording] = max(q.time, latest.get(wording, q.time))
         variants = sorted(wordings, key=lambda w: (-wordings[w], -latest[w].timestamp(), w))
-        audiences = Counter(q.audience for q in items)
+        audiences: Counter[str] = Counter()
+        for q in items:
+            audiences[q.audience] += q.count
         clusters.append(
             MissingCluster(
                 representative=variants[0],
-                count=len(items),
+                count=sum(q.count for q in items),
                 last_seen=max(q.time for q in items),
                 variants=tuple(variants),
                 audiences=tuple(sorted(audiences.items())),
@@ -199,14 +227,36 @@ class BigramIndex:
         order = sorted(best, key=lambda i: (-best[i], self.entries[i].id))
         return order[:limit]
 
+    def coverage(self, query: str, position: int) -> float:
+        """The share of the question's bigrams found in the entry's question or phrasings."""
+        grams = bigrams(normalize_query(query))
+        entry = self.entries[position]
+        own = frozenset(
+            g for t in (entry.question, *entry.phrasings) for g in bigrams(normalize_query(t))
+        )
+        return len(grams & own) / len(grams) if grams else 0.0
+
 
 def bigram_nearest(kb: KnowledgeBase) -> Nearest:
+    """The stand-in: entries whose question and phrasings hold at least
+    :data:`SIMILARITY` of the question's character bigrams."""
     index = BigramIndex(kb)
 
     def nearest(query: str) -> list[tuple[str, str]]:
-        return [(kb.entries[i].id, kb.entries[i].question) for i in index.ranked(query, 3)]
+        return [
+            (kb.entries[i].id, kb.entries[i].question)
+            for i in index.ranked(query, 3)
+            if index.coverage(query, i) >= SIMILARITY
+        ]
 
     return nearest
+
+
+def suggestion_floor(index: object) -> float:
+    """The engine's own line between "answers it" and "no confident answer": the
+    index's calibrated ``threshold`` (0 for an index without one: every match counts)."""
+    calibrated = getattr(index, "threshold", None)
+    return float(calibrated) if isinstance(calibrated, int | float) else 0.0
 
 
 def search_nearest(kb: KnowledgeBase, questions: Sequence[str]) -> Nearest:
@@ -242,8 +292,14 @@ def search_nearest(kb: KnowledgeBase, questions: Sequence[str]) -> Nearest:
         time.monotonic() - started,
     )
 
+    floor = suggestion_floor(index)
+
     def nearest(query: str) -> list[tuple[str, str]]:
-        return [(h.entry_id, h.question) for h in index.search(query, limit=3).hits]
+        return [
+            (s.terms.entry.id, s.terms.entry.question)
+            for s in index.scored(query)[:3]
+            if s.confidence >= floor
+        ]
 
     return nearest
 

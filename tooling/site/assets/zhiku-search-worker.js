@@ -23,7 +23,7 @@ var MAX_RESULTS = 20
 // When the best entry covers less than this share of the query's weight (IDF
 // mass of its characters and pairs), the list says 没有找到可信的答案 first.
 var LOW_COVERAGE = 0.5
-var NOT_SURE_TITLE = "没有找到可信的答案"
+var NOT_SURE_TITLE = "没有找到可信的答案：下面的条目仅供参考"
 var NOT_SURE_TEXT = "下面的条目只和问题的一小部分相同，仅供参考，不一定能回答这个问题。"
 var WEIGHT_LEVELS = 63
 var DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
