@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EVAL_KB, entry_yaml
+from conftest import EVAL_KB, entry_yaml, require_shared_eval
 
 from tooling.answer import SearchIndex, embed
 from tooling.answer.engine import candidates
@@ -186,8 +186,7 @@ def test_stored_index_is_reused(make_kb: MakeKb, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def eval_index() -> SearchIndex:
-    if not EVAL_KB.is_dir():
-        pytest.skip(f"SHARED EVAL KB MISSING: {EVAL_KB} not found (../shared/eval/kb)")
+    require_shared_eval()
     result = validate(EVAL_KB)
     return SearchIndex.build(result.kb, "staff")
 

@@ -72,7 +72,16 @@ def test_search_is_public_by_default_and_staff_needs_a_valid_token(
     status, body, _ = search(server, "七天无理由从哪天算", limit="5")
     assert status == 200 and body["results"][0]["id"] == "return-window"
     for result in body["results"]:  # no staff-only field in a public answer
-        assert set(result) == {"id", "question", "score", "why", "section", "rule", "url"}
+        assert set(result) == {
+            "id",
+            "question",
+            "score",
+            "why",
+            "section",
+            "rule",
+            "scenarios",
+            "url",
+        }
     assert PUBLIC_REPLY not in str(body) and "zhang-wei" not in str(body)
 
     status, body, headers = search(server, INTERNAL_QUESTION, audience="staff")
