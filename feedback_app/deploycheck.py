@@ -79,6 +79,27 @@ class Context:
     staff: set[str] = field(default_factory=set)
 
 
+def setting_problems(environ: Mapping[str, str]) -> list[Finding]:
+    """A finding for each ``ZHIKU_*`` variable that does not parse as its type."""
+    from feedback_app.settings import ENV_PREFIX, SETTINGS
+
+    kinds = {int: "整数", float: "数字", bool: "true 或 false"}
+    found = []
+    for setting in SETTINGS:
+        raw = environ.get(ENV_PREFIX + setting.name)
+        try:
+            setting.parse(raw)
+        except ValueError:
+            name = ENV_PREFIX + setting.name
+            kind = kinds.get(setting.type, setting.type.__name__)
+            found.append(
+                error(
+                    "设置", f"{name}={raw} 不是{kind}", f"改成{kind},例如 {name}={setting.default}"
+                )
+            )
+    return found
+
+
 def run_checks(config: Mapping[str, Any]) -> list[Finding]:
     ctx = Context(config)
     findings: list[Finding] = []

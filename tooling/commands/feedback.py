@@ -183,7 +183,7 @@ def _check(args: argparse.Namespace) -> int:
     from flask import Flask
 
     from feedback_app import configure
-    from feedback_app.deploycheck import Level, environment, run_checks
+    from feedback_app.deploycheck import Level, environment, run_checks, setting_problems
 
     env_file = Path(args.env_file) if args.env_file else None
     try:
@@ -193,15 +193,13 @@ def _check(args: argparse.Namespace) -> int:
     for key, value in environ.items():  # e.g. GIT_SSH_COMMAND for the git calls
         if not key.startswith("ZHIKU_"):
             os.environ[key] = value
-    app = Flask("feedback_app", instance_relative_config=True)
-    try:
-        configure(app, environ=environ)
-    except ValueError as exc:
-        print(f"[错误] 设置:{exc}", file=sys.stdout)
-        return 1
     source = f"环境文件 {env_file}" if env_file else "环境变量 ZHIKU_*"
     print(f"检查知库反馈服务的部署(设置来自{source})")
-    findings = run_checks(app.config)
+    findings = setting_problems(environ)
+    if not findings:
+        app = Flask("feedback_app", instance_relative_config=True)
+        configure(app, environ=environ)
+        findings = run_checks(app.config)
     for finding in findings:
         print(finding.format())
     errors = sum(f.level is Level.ERROR for f in findings)
