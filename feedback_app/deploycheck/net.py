@@ -1,4 +1,4 @@
-"""The network-facing part of ``kb feedback check``: CORS origins and rate-limit storage.
+"""CORS origins, the proxy in front, and the rate-limit storage.
 
 CORS is checked against ``SITE_URL`` (the staff site the desk and the flag panel
 run on): the browser sends that site's origin (scheme, host and port, without a
@@ -18,13 +18,10 @@ import importlib.util
 import re
 import socket
 import ssl
-from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:
-    from feedback_app.deploycheck import Finding
+from feedback_app.deploycheck import Context, Finding, error, ok, skipped, warning
 
 STORAGE_TIMEOUT = 3.0
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -50,11 +47,10 @@ def origin_of(url: str) -> tuple[str | None, str]:
     return f"{parts.scheme}://{host}{shown}", ""
 
 
-def check_cors(config: Mapping[str, Any]) -> Iterator[Finding]:
+def check_cors(ctx: Context) -> Iterator[Finding]:
     from feedback_app.cors import allowed_origins
-    from feedback_app.deploycheck import error, ok, warning
 
-    topic = "CORS"
+    topic, config = "CORS", ctx.config
     site_url = str(config.get("SITE_URL") or "").strip()
     origins = sorted(allowed_origins(str(config.get("CORS_ORIGINS") or "")))
     if not origins:
@@ -102,12 +98,22 @@ def check_cors(config: Mapping[str, Any]) -> Iterator[Finding]:
         yield ok(topic, f"允许 {', '.join(origins)},与员工站点 {site_url} 一致")
 
 
-def check_rate_limits(config: Mapping[str, Any], git_dir: Path | None) -> Iterator[Finding]:
+def check_proxies(ctx: Context) -> Iterator[Finding]:
+    hops = int(ctx.config["TRUSTED_PROXIES"])
+    if hops == 0:
+        yield warning(
+            "反向代理",
+            "ZHIKU_TRUSTED_PROXIES=0:按连接地址限流;在 nginx 后面,所有人都是 127.0.0.1",
+            "在 nginx 后面请设 ZHIKU_TRUSTED_PROXIES=1",
+        )
+    else:
+        yield ok("反向代理", f"信任 {hops} 层代理的 X-Forwarded-For")
+
+
+def check_rate_limits(ctx: Context) -> Iterator[Finding]:
     from limits import parse_many
 
-    from feedback_app.deploycheck import Finding, Level, error, ok, warning
-
-    topic = "限流存储"
+    topic, config, git_dir = "限流存储", ctx.config, ctx.git_dir
     for name in ("FLAG_RATE_LIMIT", "SEARCH_RATE_LIMIT"):
         value = str(config.get(name) or "").strip()
         if value:
@@ -122,7 +128,7 @@ def check_rate_limits(config: Mapping[str, Any], git_dir: Path | None) -> Iterat
     uri = config.get("RATE_LIMIT_STORAGE_URI")
     if not uri:
         if git_dir is None:
-            yield Finding(Level.SKIPPED, topic, "仓库不可用")
+            yield skipped(topic, "仓库不可用")
             return
         uri = f"sqlite:///{git_dir / 'zhiku-ratelimit.sqlite3'}"
     uri = str(uri)
