@@ -47,6 +47,7 @@ def unit_values(name: str, key: str) -> list[str]:
     return re.findall(rf"^{key}=(.*)$", text, re.MULTILINE)
 
 
+@pytest.mark.slow  # two gunicorn runs that import the app: about 7 s
 def test_gunicorn_config_loads_and_says_what_the_brief_says() -> None:
     done = subprocess.run(
         [str(GUNICORN), "--check-config", "-c", str(DEPLOY / "gunicorn.conf.py"), APP],
