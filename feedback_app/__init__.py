@@ -9,11 +9,13 @@ every route, CORS handled once (:mod:`feedback_app.cors`), rate limits shared
 by all workers (:mod:`feedback_app.ratelimit`).
 
 Development: ``kb feedback serve --repo DIR``. Production:
-``ZHIKU_REPO=/srv/kb gunicorn -w 2 'feedback_app:create_app()'``.
+``gunicorn -c deploy/gunicorn.conf.py 'feedback_app:create_app()'`` with the
+settings in ``/etc/zhiku/feedback.env`` (see ``deploy/`` and ``kb feedback check``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
@@ -21,17 +23,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    from feedback_app import cors, errors, flag_api, health, ratelimit, search_api, settings, state
+    from feedback_app import cors, errors, flag_api, health, ratelimit, search_api, state
 
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(settings.defaults())
-    if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        app.config.update(settings.normalize(app.config))
-        app.config.update(settings.from_environment())
-    else:
-        app.config.update(test_config)
-        app.config.update(settings.normalize(app.config))
+    configure(app, test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if int(app.config["TRUSTED_PROXIES"]) > 0:
         hops = int(app.config["TRUSTED_PROXIES"])
@@ -53,3 +48,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         },
     )
     return app
+
+
+def configure(
+    app: Flask, test_config: dict[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> None:
+    """Fill ``app.config`` as the app reads it: the declared defaults, then
+    ``instance/config.py`` and the ``ZHIKU_*`` variables of ``environ`` (default: the
+    process environment), or ``test_config`` alone. ``kb feedback check`` reads the
+    settings through this too, so it checks exactly what the app will use."""
+    from feedback_app import settings
+
+    app.config.from_mapping(settings.defaults())
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(settings.normalize(app.config))
+        app.config.update(settings.from_environment(environ))
+    else:
+        app.config.update(test_config)
+        app.config.update(settings.normalize(app.config))

@@ -1,9 +1,10 @@
-"""``kb feedback``: run the feedback app, and issue staff tokens for it.
+"""``kb feedback``: run the feedback app, issue staff tokens for it, check a deployment.
 
 ``kb feedback serve --repo DIR`` runs the app for development (production runs
-it under gunicorn: see the README). ``kb feedback token HANDLE --repo DIR``
-prints a new personal token for a handle in ``_staff.yaml`` once, and stores
-only its hash outside the repository.
+it under gunicorn: see the README and ``deploy/``; ``kb feedback check`` checks
+such a deployment before it goes live, :mod:`feedback_app.deploycheck`).
+``kb feedback token HANDLE --repo DIR`` prints a new personal token for a handle
+in ``_staff.yaml`` once, and stores only its hash outside the repository.
 """
 
 from __future__ import annotations
@@ -69,6 +70,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     token.add_argument("handle", metavar="HANDLE", help="a handle from _staff.yaml")
     _repo_and_tokens(token)
     token.set_defaults(feedback_run=_token)
+
+    check = sub.add_parser(
+        "check",
+        help="check a deployment of the feedback app before it goes live",
+        description="Read the app's settings as gunicorn would (ZHIKU_* variables, "
+        "instance/config.py) and check the repository clone, its base branch and "
+        "knowledge base, the remote (reachable, accepts a push: --dry-run), the tokens "
+        "file, CORS against SITE_URL, the rate-limit storage and where the app writes. "
+        "Prints what is fine and what to fix, in Chinese; exit 1 when something must "
+        "be fixed. Run it as the service's user.",
+    )
+    check.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="read the settings from this systemd EnvironmentFile (e.g. "
+        "/etc/zhiku/feedback.env) instead of this shell's ZHIKU_* variables",
+    )
+    check.set_defaults(feedback_run=_check)
 
 
 def _repo_and_tokens(parser: argparse.ArgumentParser) -> None:
@@ -157,4 +176,36 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.server_close()
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from flask import Flask
+
+    from feedback_app import configure
+    from feedback_app.deploycheck import Level, environment, run_checks, setting_problems
+
+    env_file = Path(args.env_file) if args.env_file else None
+    try:
+        environ = environment(env_file)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the environment file: {exc}") from None
+    for key, value in environ.items():  # e.g. GIT_SSH_COMMAND for the git calls
+        if not key.startswith("ZHIKU_"):
+            os.environ[key] = value
+    source = f"环境文件 {env_file}" if env_file else "环境变量 ZHIKU_*"
+    print(f"检查知库反馈服务的部署(设置来自{source})")
+    findings = setting_problems(environ)
+    if not findings:
+        app = Flask("feedback_app", instance_relative_config=True)
+        configure(app, environ=environ)
+        findings = run_checks(app.config)
+    for finding in findings:
+        print(finding.format())
+    errors = sum(f.level is Level.ERROR for f in findings)
+    warnings = sum(f.level is Level.WARNING for f in findings)
+    if errors:
+        print(f"有 {errors} 处要修改,{warnings} 个警告:改好后再运行 kb feedback check")
+        return 1
+    print(f"可以上线:没有要修改的地方,{warnings} 个警告")
     return 0
