@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tooling.errors import Problem, Severity
-from tooling.kb.load import LoadResult, load
+from tooling.kb.load import LoadCache, LoadResult, load
 from tooling.kb.model import Entry, KnowledgeBase
 from tooling.kb.schema import field_label
 from tooling.kb.yamlio import Document, text_line
@@ -53,9 +53,9 @@ def normalize_phrase(text: str) -> str:
     )
 
 
-def validate(root: Path, today: date | None = None) -> Validation:
-    """Load and check the knowledge base under ``root``."""
-    loaded = load(root)
+def validate(root: Path, today: date | None = None, cache: LoadCache | None = None) -> Validation:
+    """Load and check the knowledge base under ``root`` (``cache``: see :class:`LoadCache`)."""
+    loaded = load(root, cache)
     problems = loaded.problems + check(loaded, today or date.today())
     return Validation(loaded.kb, sorted(set(problems)))
 

@@ -10,7 +10,10 @@ Registered as ``zhiku`` through the ``mkdocs.plugins`` entry point. Per build it
 - writes the Chinese search index and worker when :mod:`tooling.site.search_index`
   is there (``on_post_build``);
 - watches the knowledge-base folder on ``serve``, where validation errors are
-  logged and shown in a bar on every page instead of stopping the server.
+  logged and shown in a bar on every page instead of stopping the server;
+- on ``serve`` (a dirty build, as ``kb serve`` runs it) rebuilds only the pages a
+  save changed (:mod:`tooling.site.incremental`): unchanged pages are marked
+  unmodified, so MkDocs neither converts nor writes them again.
 
 Everything about *what* a page says lives in :mod:`tooling.site.render`.
 """
@@ -39,11 +42,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
 from tooling.errors import Problem
 from tooling.kb.check import Validation, validate
 from tooling.kb.model import KnowledgeBase
 from tooling.kb.view import SiteAudience, check_audience, view
+from tooling.site.incremental import Changes, Incremental
 from tooling.site.render import nav, render_site
 
 log = get_plugin_logger("zhiku")
@@ -108,10 +113,17 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self.kb: KnowledgeBase | None = None
         self.problems: list[Problem] = []
         self.page_count = 0
+        #: Serve-time caches (dirty builds only); ``None`` on ``kb build``.
+        self.incremental: Incremental | None = None
+        self.changes = Changes(None, set())
+        #: Pages converted by the current build, in order.
+        self.converted: list[str] = []
 
     # Defining on_startup keeps one plugin instance across rebuilds on `serve`.
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
+        if command == "serve" and dirty:
+            self.incremental = Incremental()
 
     @property
     def audience(self) -> SiteAudience:
@@ -170,7 +182,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             return kb
         start = time.monotonic()
         log.info(f"Loading knowledge base {self.kb_dir}")
-        result: Validation = validate(self.kb_dir, self.today)
+        cache = self.incremental.load_cache if self.incremental else None
+        result: Validation = validate(self.kb_dir, self.today, cache)
         self.problems = result.errors
         log.info(
             f"{len(result.kb.entries)} entries loaded in {time.monotonic() - start:.1f} s "
@@ -192,14 +205,21 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.kb is not None
         start = time.monotonic()
-        pages = render_site(self.kb, self.audience, self.today)
+        memo = self.incremental.render_memo if self.incremental else None
+        pages = render_site(self.kb, self.audience, self.today, memo)
         if self.audience == "staff":
             pages.update(self._report_pages(config))
+        if self.incremental is not None:
+            self.changes = self.incremental.changes(pages, self._chrome(config))
+        self.converted = []
         for src_uri, text in pages.items():
             existing = files.get_file_from_path(src_uri)
             if existing is not None:
                 files.remove(existing)
-            files.append(File.generated(config, src_uri, content=text))
+            page_file = _PageFile.generated(config, src_uri, content=text)
+            assert isinstance(page_file, _PageFile)
+            page_file.unchanged = not self.changes.is_changed(src_uri)
+            files.append(page_file)
         self.page_count = len(pages)
         log.info(
             f"{len(pages)} pages rendered for the {self.audience} site "
@@ -210,6 +230,21 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
                 File.generated(config, f"{ASSET_DIR}/{name}", abs_src_path=str(ASSETS / name))
             )
         return files
+
+    def _chrome(self, config: MkDocsConfig) -> tuple[str, ...]:
+        """What every page shows besides its own text: when it changes, all pages are rebuilt."""
+        mkdocs_yml = Path(config.config_file_path or "")
+        return (
+            repr(config.nav),
+            str(config.site_name),
+            str(config.site_description),
+            repr(list(config.extra_css)),
+            repr(list(config.extra_javascript)),
+            repr(sorted(config.theme.items(), key=str)),
+            repr([p.format(str(self.kb_dir)) for p in self.problems]),
+            self._app_url(),
+            str(mkdocs_yml.stat().st_mtime_ns) if mkdocs_yml.is_file() else "",
+        )
 
     def _report_pages(self, config: MkDocsConfig) -> dict[str, str]:
         """知识健康 and 贡献榜, from the same data as ``kb report`` (staff site only)."""
@@ -224,7 +259,20 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         pages = site_report_pages(self.kb_dir, self.today, kb=self.kb, queries_log=queries_log)
         return {f"{REPORT_DIR}/{name}": text for name, text in pages.items()}
 
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        # With Zhiku's worker, Material's per-page index (HTML parse + jieba) is never read:
+        # exclude every page from it. Its search_index.json keeps the config the page
+        # script needs, with no docs.
+        if search_module_available():
+            page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
+        self.converted.append(page.file.src_uri)
+        return markdown
+
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        if self.incremental is not None:
+            env.bytecode_cache = self.incremental.templates
         env.filters["zhiku_search_config"] = replace_search_worker
         env.globals["zhiku"] = {
             "audience": self.audience,
@@ -239,6 +287,23 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         return os.environ.get(APP_URL_ENV) or self.config.app_url
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.incremental is not None and self.incremental.builds > 1:
+            self._log_rebuilt(config)
+        self._write_search_index(config)
+
+    def _log_rebuilt(self, config: MkDocsConfig) -> None:
+        """Say which pages a serve rebuild redid, and remove the pages that are gone."""
+        for gone in sorted(self.changes.gone):
+            old = File(gone, None, config.site_dir, config.use_directory_urls)
+            Path(old.abs_dest_path).unlink(missing_ok=True)
+        shown = ", ".join(self.converted[:10]) + (" ..." if len(self.converted) > 10 else "")
+        log.info(
+            f"{len(self.converted)} of {self.page_count} pages rebuilt"
+            + (f": {shown}" if shown else "")
+            + (f"; {len(self.changes.gone)} removed" if self.changes.gone else "")
+        )
+
+    def _write_search_index(self, config: MkDocsConfig) -> None:
         if not search_module_available():
             log.debug(
                 "tooling/site/search_index.py not found: Material's own search worker is used"
@@ -246,7 +311,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             return
         assert self.kb is not None
         site_search = importlib.import_module("tooling.site.search_index")
-        index = site_search.build_index(view(self.kb, self.audience, self.today))
+        cache = self.incremental.index_cache if self.incremental else None
+        index = site_search.build_index(view(self.kb, self.audience, self.today), cache)
         site_dir = Path(config.site_dir)
         target = site_dir / SEARCH_INDEX_URI
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -267,6 +333,16 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
     ) -> LiveReloadServer:
         server.watch(str(self.kb_dir))
         return server
+
+
+class _PageFile(File):
+    """A generated page that knows whether its text is the same as in the previous build
+    (MkDocs' dirty builds skip unmodified pages)."""
+
+    unchanged = False
+
+    def is_modified(self) -> bool:
+        return not self.unchanged
 
 
 class _FreshItems(list[Any]):

@@ -170,21 +170,45 @@ def _fields(entry: Entry) -> list[tuple[float, list[str], bool]]:
     ]
 
 
-def build_index(kb: KnowledgeBase) -> dict[str, Any]:
-    """The browser search index for the entries of ``kb`` (already filtered by audience)."""
+_Analysed = tuple[list[tuple[float, Counter[str]]], frozenset[str]]
+
+
+def _analyse(entry: Entry, normalize: Normalizer) -> _Analysed:
+    """(weight, term counts) per field of one entry, and the characters of its folded text."""
+    fields = []
+    chars: set[str] = set()
+    for weight, texts, unigrams in _fields(entry):
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(terms(normalize(text), unigrams))
+            chars.update(fold(text, normalize.t2s))
+        fields.append((weight, counts))
+    return fields, frozenset(chars)
+
+
+def build_index(kb: KnowledgeBase, cache: dict[Any, Any] | None = None) -> dict[str, Any]:
+    """The browser search index for the entries of ``kb`` (already filtered by audience).
+
+    ``cache`` (``kb serve``) keeps each entry's term counts between calls, so a
+    rebuild after a save analyses only the entries that changed.
+    """
     entries = sorted(kb.entries, key=lambda e: (e.section, e.id))
     full_t2s = traditional_to_simplified()
     normalize = Normalizer(full_t2s, kb.synonyms)
-
+    if cache is not None and cache.get("synonyms") != kb.synonyms:
+        cache.clear()
+        cache["synonyms"] = kb.synonyms
+    previous = cache.get("entries", {}) if cache is not None else {}
+    fresh: dict[Entry, _Analysed] = {}
     per_entry: list[list[tuple[float, Counter[str]]]] = []
+    seen: set[str] = set()
     for entry in entries:
-        fields = []
-        for weight, texts, unigrams in _fields(entry):
-            counts: Counter[str] = Counter()
-            for text in texts:
-                counts.update(terms(normalize(text), unigrams))
-            fields.append((weight, counts))
+        fields, chars = analysed = previous.get(entry) or _analyse(entry, normalize)
+        fresh[entry] = analysed
         per_entry.append(fields)
+        seen.update(chars)
+    if cache is not None:
+        cache["entries"] = fresh
 
     # Average length of each field over the entries that have it (most have no tags).
     average = []
@@ -207,7 +231,7 @@ def build_index(kb: KnowledgeBase) -> dict[str, Any]:
         "version": INDEX_VERSION,
         "docs": [[location(e), e.question, snippet(e.rule)] for e in entries],
         **pack_terms({term: encode_postings(p) for term, p in postings.items()}),
-        "t2s": _shipped_t2s(full_t2s, entries, kb.synonyms),
+        "t2s": _shipped_t2s(full_t2s, seen, kb.synonyms),
         "synonyms": [list(group) for group in _folded_groups(kb.synonyms, full_t2s)],
     }
 
@@ -222,14 +246,11 @@ def _folded_groups(groups: Iterable[Sequence[str]], t2s: Mapping[str, str]) -> l
 
 
 def _shipped_t2s(
-    full: Mapping[str, str], entries: Sequence[Entry], groups: Iterable[Sequence[str]]
+    full: Mapping[str, str], entry_chars: set[str], groups: Iterable[Sequence[str]]
 ) -> str:
-    """Pairs "繁简" for the traditional characters whose simplified form occurs in the KB."""
-    seen: set[str] = set()
-    for entry in entries:
-        for _, texts, _ in _fields(entry):
-            for text in texts:
-                seen.update(fold(text, full))
+    """Pairs "繁简" for the traditional characters whose simplified form occurs in the KB
+    (``entry_chars``: the characters of the entries' folded text)."""
+    seen = set(entry_chars)
     for group in groups:
         for word in group:
             seen.update(fold(word, full))
