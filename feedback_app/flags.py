@@ -141,7 +141,9 @@ def cors(response: Response) -> Response:
     if origin and api and origin in _parts().origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Authorization, Content-Type, Idempotency-Key"
+        )
         response.headers["Access-Control-Max-Age"] = "600"
     response.vary.add("Origin")
     return response

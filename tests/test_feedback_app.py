@@ -696,7 +696,10 @@ def test_cors_allows_only_the_configured_origins(client: FlaskClient) -> None:
     )
     assert allowed.status_code == 200
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://kb.example.com"
-    assert allowed.headers["Access-Control-Allow-Headers"] == "Authorization, Content-Type"
+    assert (
+        allowed.headers["Access-Control-Allow-Headers"]
+        == "Authorization, Content-Type, Idempotency-Key"
+    )
     assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
     other = client.options("/api/flags", headers={"Origin": "https://evil.example", **preflight})
     assert "Access-Control-Allow-Origin" not in other.headers

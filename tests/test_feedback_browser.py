@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -33,6 +36,8 @@ phrasings:
 reviewed: 2026-10-01
 """
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 @pytest.fixture
@@ -85,9 +90,10 @@ def _minimal_page(folder: Path, app_url: str) -> str:
     return "entry.html"
 
 
-def _new_page(browser: Any) -> tuple[Any, list[str]]:
+def _new_page(browser: Any, viewport: dict[str, int] = PHONE) -> tuple[Any, list[str]]:
+    phone = viewport == PHONE
     context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+        viewport=viewport, device_scale_factor=2 if phone else 1, is_mobile=phone, has_touch=phone
     )
     page = context.new_page()
     errors: list[str] = []
@@ -106,11 +112,21 @@ def _flag_through_the_panel(page: Any, stack: dict[str, Any]) -> str:
     panel.get_by_role("button", name="提交反馈").click()
     branch = panel.locator(".zf-branch")
     branch.wait_for()
-    assert panel.locator(".zf-status").inner_text().startswith("已提交,谢谢!审核分支:")
+    assert (
+        panel.locator(".zf-status")
+        .inner_text()
+        .startswith("已提交，谢谢！知识库负责人会尽快处理。")
+    )
     page.wait_for_function(
         "document.querySelector('.zf-count').textContent === '本条目有 1 条待处理反馈'"
     )
-    return str(branch.inner_text())
+    return _branch(page)
+
+
+def _branch(page: Any) -> str:
+    text = str(page.locator(".zhiku-feedback .zf-branch").inner_text())
+    assert text.startswith("审核分支：")
+    return text.removeprefix("审核分支：")
 
 
 def _fits_the_phone(page: Any) -> None:
@@ -147,7 +163,7 @@ def test_panel_flags_an_entry_from_a_phone(browser: Any, stack: dict[str, Any]) 
     page.wait_for_function(
         "document.querySelector('.zf-count').textContent === '本条目有 2 条待处理反馈'"
     )
-    second = panel.locator(".zf-branch").inner_text()
+    second = _branch(page)
     assert second != branch
     assert "+  - 节假日签收从哪天算\n" in git(repo, "diff", "main", second)
 
@@ -169,7 +185,7 @@ def test_wrong_token_and_server_errors_are_explained(browser: Any, stack: dict[s
     page.locator(".zf-token").fill("zk_not-a-token")
     page.get_by_role("button", name="登录").click()
     page.wait_for_function(
-        "document.querySelector('.zf-status').textContent === '令牌无效,请检查后重试。'"
+        "document.querySelector('.zf-status').textContent === '令牌无效，请检查后重试。'"
     )
     page.locator(".zf-token").fill(stack["token"])
     page.get_by_role("button", name="登录").click()
@@ -182,6 +198,7 @@ def test_wrong_token_and_server_errors_are_explained(browser: Any, stack: dict[s
     detail = page.locator(".zf-detail")
     detail.wait_for()
     assert "问法“超过7天了还能退吗”与 本条目" in detail.inner_text()
+    assert ".yaml" not in page.locator(".zf-status").inner_text()  # no file:line:col
     assert page.locator(".zf-note").input_value() == "规则太长"  # nothing typed is lost
     assert errors == []
     page.context.close()
@@ -198,7 +215,7 @@ def test_panel_degrades_calmly_when_the_app_is_unreachable(browser: Any, tmp_pat
         page.goto(f"{site_url}{path}")
         status = page.locator(".zf-status")
         page.wait_for_function("document.querySelector('.zf-status').textContent !== ''")
-        assert status.inner_text() == "反馈服务暂时无法连接,请稍后再试。页面其他内容不受影响。"
+        assert status.inner_text() == "反馈服务暂时无法连接，请稍后再试。页面其他内容不受影响。"
         assert page.locator("h1").inner_text() == "7天无理由退货从哪天开始算?"
         page.get_by_role("button", name="答案错误").click()
         page.locator(".zf-note").fill("写好的说明")
@@ -231,5 +248,155 @@ def test_panel_on_a_built_staff_site_page(
 
     assert git(stack["repo"], "log", "-1", "--format=%an", branch).strip() == "张伟"
     _fits_the_phone(page)
+    assert errors == []
+    page.context.close()
+
+
+def _signed_in(page: Any, stack: dict[str, Any]) -> Any:
+    panel = page.locator(".zhiku-feedback")
+    panel.get_by_label("个人令牌").fill(stack["token"])
+    panel.get_by_role("button", name="登录").click()
+    page.wait_for_function("document.querySelector('.zf-count').textContent === '暂无待处理反馈'")
+    return panel
+
+
+def test_fields_have_labels_and_retries_keep_their_idempotency_key(
+    browser: Any, stack: dict[str, Any]
+) -> None:
+    path = _minimal_page(stack["site"], stack["app_url"])
+    page, errors = _new_page(browser)
+    keys: list[str] = []
+    attempts = {"n": 0}
+
+    def handle(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key", ""))
+        attempts["n"] += 1
+        if attempts["n"] == 1:
+            route.abort()  # the answer is lost: the staff member retries
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/api/flags$"), handle)
+    page.goto(f"{stack['site_url']}/{path}")
+    panel = _signed_in(page, stack)
+    # Every field has a visible label; the examples are neutral (no shop example).
+    panel.get_by_role("button", name="答案错误").click()
+    note = panel.get_by_label("说明（必填）：哪里不对，正确的应该是什么")
+    assert note.is_visible()
+    assert note.get_attribute("placeholder") == "例如：第二步说的电话已经停用了，现在应该打 8800。"
+    panel.locator(".zf-fix summary").click()
+    panel.get_by_label("建议怎么改").select_option("add_scenario")
+    assert panel.get_by_label("场景（什么情况）").get_attribute("placeholder") == (
+        "例如：客户说上次已经反映过一次"
+    )
+    assert "快递" not in panel.inner_text() + " ".join(
+        panel.locator("[placeholder]").evaluate_all("ns => ns.map(n => n.placeholder)")
+    )
+    panel.get_by_label("建议怎么改").select_option("")
+    note.fill("第一步的说法不对")
+    panel.get_by_role("button", name="提交反馈").click()
+    page.wait_for_function(
+        "document.querySelector('.zf-status').textContent.includes('你写的内容还在')"
+    )
+    panel.get_by_role("button", name="提交反馈").click()  # the same submission again
+    panel.locator(".zf-branch").wait_for()
+    # A new submission gets a new key.
+    panel.get_by_role("button", name="表述模糊").click()
+    note.fill("另一条说明")
+    panel.get_by_role("button", name="提交反馈").click()
+    page.wait_for_function(
+        "document.querySelector('.zf-count').textContent === '本条目有 2 条待处理反馈'"
+    )
+    assert len(keys) == 3 and all(UUID.match(k) for k in keys), keys
+    assert keys[0] == keys[1] and keys[2] != keys[0]
+    assert errors == []
+    page.context.close()
+
+
+def test_app_errors_are_shown_in_chinese_without_file_locations(
+    browser: Any, stack: dict[str, Any]
+) -> None:
+    path = _minimal_page(stack["site"], stack["app_url"])
+    page, errors = _new_page(browser)
+    replies = [
+        {"error": "`note` is empty; write the text"},
+        {
+            "error": "the proposal would make the entry invalid; change it and send again",
+            "details": [
+                "kb/returns/return-window.yaml:30:5: error: `scenarios[0].answer` 是空的 — "
+                "填写内容，或删掉这一行"
+            ],
+        },
+        {"error": "something unexpected happened"},
+    ]
+
+    def handle(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        route.fulfill(
+            status=400,
+            content_type="application/json",
+            headers={"Access-Control-Allow-Origin": stack["site_url"]},
+            body=json.dumps(replies.pop(0), ensure_ascii=False),
+        )
+
+    page.route(re.compile(r"/api/flags$"), handle)
+    page.goto(f"{stack['site_url']}/{path}")
+    panel = _signed_in(page, stack)
+    panel.get_by_role("button", name="答案错误").click()
+    panel.locator(".zf-note").fill("说明")
+    status = panel.locator(".zf-status")
+    expected = [
+        "「说明」是空的，请填写内容。",
+        "这个修改建议会让条目不合格式，请按下面的提示修改后再提交。"
+        "「常见场景第 1 条的答复」是空的：填写内容，或删掉这一行",
+        "提交没有成功（错误 400），请检查填写的内容后再试。",
+    ]
+    for text in expected:
+        before = status.inner_text()
+        panel.get_by_role("button", name="提交反馈").click()
+        page.wait_for_function(
+            "b => document.querySelector('.zf-status').textContent !== b "
+            "&& !document.querySelector('.zf-submit').disabled",
+            arg=before,
+        )
+        assert status.inner_text().replace("\n", "") == text
+        assert not re.search(r"yaml|:\d+:\d+|[a-z]{4,}", status.inner_text())
+    assert errors == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_a_scenario_is_picked_by_its_text_on_the_built_page(
+    browser: Any, stack: dict[str, Any], viewport: dict[str, int]
+) -> None:
+    build_site(
+        stack["repo"] / "kb", "staff", stack["site"], env={"ZHIKU_APP_URL": stack["app_url"]}
+    )
+    [built] = list(stack["site"].rglob("return-window/index.html"))
+    page, errors = _new_page(browser, viewport)
+    page.goto(f"{stack['site_url']}/{built.relative_to(stack['site']).as_posix()}")
+    panel = _signed_in(page, stack)
+    panel.get_by_role("button", name="答案错误").click()
+    panel.get_by_label("说明（必填）：哪里不对，正确的应该是什么").fill("节假日也算在内")
+    panel.locator(".zf-fix summary").click()
+    panel.get_by_label("建议怎么改").select_option("scenario")
+    choice = panel.get_by_label("要修改的场景")
+    assert choice.locator("option").all_inner_texts() == ["请选择场景", "快递路上走了3天"]
+    choice.select_option(label="快递路上走了3天")
+    panel.get_by_label("这种情况的答复").fill("仍在期限内，节假日也计入。")
+    panel.locator(".zf-submit").scroll_into_view_if_needed()
+    folder = Path(os.environ.get("ZHIKU_SCREENSHOT_DIR") or stack["site"])
+    folder.mkdir(parents=True, exist_ok=True)
+    panel.screenshot(path=str(folder / f"panel-{viewport['width']}.png"))
+    panel.get_by_role("button", name="提交反馈").click()
+    panel.locator(".zf-branch").wait_for()
+    diff = git(stack["repo"], "diff", "main", _branch(page))
+    assert "+    answer: 仍在期限内，节假日也计入。\n" in diff
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     assert errors == []
     page.context.close()

@@ -86,7 +86,7 @@ def commit_flag(
     if by_trailer:
         trailers.append(f"Flag-By: {handle}")
     trailers.append(f"Flag-Id: {flag_id}")
-    message = f"反馈:{entry} {kind}\n\n说明文字。\n\n" + "\n".join(trailers) + "\n"
+    message = f"反馈:{entry} {kind}\n\n{flag_id} 的说明:答案不对。\n\n" + "\n".join(trailers) + "\n"
     env = {
         "GIT_AUTHOR_NAME": name,
         "GIT_AUTHOR_EMAIL": email,
@@ -415,11 +415,14 @@ def test_cli_markdown(flag_repo: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert out.startswith("# 知库报告 2026-11-25\n")
     for heading in ("## 知识健康", "## 待处理反馈", "## 贡献榜", "## 缺失知识"):
         assert f"\n{heading}\n" in out
-    assert "| 1 | 李娜 (li-na) | 3 | 2 | 9 |" in out
-    assert "| `stale-one` stale\\-one 怎么办? | 答案有误 (wrong) | 2 | 10 天 |" not in out
+    assert "| 1 | 李娜 | 3 | 2 | 9 |" in out
+    # --format markdown is read outside the site: questions, not links, and no code font.
     assert (
-        "| `stale-one` stale-one 怎么办? | 答案有误 (wrong) | 2 | 10 天 | 张伟 (zhang-wei) |" in out
-    )
+        "| stale-one 怎么办? | 答案有误 | 2 | 10 天 | 张伟 | "
+        "张伟（2026-11-15，10 天前）：f5 的说明:答案不对。<br>"
+        "王芳（2026-11-21，4 天前）：f4 的说明:答案不对。 |"
+    ) in out
+    assert "`" not in out and "(wrong)" not in out and "(missing)" not in out
 
 
 def test_cli_usage_errors(
@@ -454,9 +457,26 @@ def test_cli_outside_git(
 def test_site_pages_from_git_history(flag_repo: Path) -> None:
     pages = site_report_pages(flag_repo / "kb", TODAY)
     assert set(pages) == {"health.md", "credit.md"}
-    assert "| 1 | 李娜 (li-na) | 3 | 2 | 9 |" in pages["credit.md"]
+    assert "| 1 | 李娜 | 3 | 2 | 9 |" in pages["credit.md"]
     assert "<title>2026-11-16 当周提出 3</title>" in pages["credit.md"]
     assert "<title>2026-11-02 当周被采纳 2</title>" in pages["credit.md"]
-    assert "## 待处理反馈" in pages["health.md"]
-    assert "| `stale-one` stale-one 怎么办? | 答案有误 (wrong) | 2 | 10 天 |" in pages["health.md"]
-    assert "<title>李娜 (li-na):2 条过期未复核</title>" in pages["health.md"]
+    assert "Flag-By" not in pages["credit.md"]
+    health = pages["health.md"]
+    assert "## 待处理反馈" in health
+    # Entries link to their pages; every open flag shows who raised it and their note.
+    assert (
+        "| [stale-one 怎么办?](<../repairs/stale-one.md>) | 答案有误 | 2 | 10 天 | 张伟 | "
+        "张伟（2026-11-15，10 天前）：f5 的说明:答案不对。<br>"
+        "王芳（2026-11-21，4 天前）：f4 的说明:答案不对。 |"
+    ) in health
+    assert (
+        "| 知识库里没有的条目 no-such-entry | 说得不清 | 1 | 3 天 | 无负责人 | "
+        "李娜（2026-11-22，3 天前）：f8 的说明:答案不对。 |"
+    ) in health
+    assert (
+        "| 李娜 | 过期未复核 | [stale-two 怎么办?](<../repairs/stale-two.md>) | "
+        "超期 118 天（应于 2026-07-30 复核） |"
+    ) in health
+    assert "<title>李娜:2 条过期未复核</title>" in health
+    assert "共 9 条：过期未复核 3 条，14 天内到期 1 条，已过期 1 条，内容单薄 2 条。" in health
+    assert "`" not in health and "(missing)" not in health and "(wrong)" not in health

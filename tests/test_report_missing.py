@@ -16,9 +16,12 @@ from tooling.report.compute import build_report, make_report
 from tooling.report.missing import (
     bigram_nearest,
     cluster_queries,
+    default_queries_log,
     normalize_query,
+    queries_log_path,
     read_queries_log,
     search_nearest,
+    suggestion_floor,
 )
 
 TODAY = date(2026, 11, 25)
@@ -223,3 +226,34 @@ def test_search_nearest_falls_back_when_the_index_fails(
         "search index unavailable (OSError: disk full); suggesting entries by shared "
         "character bigrams instead"
     ]
+
+
+def test_a_nearest_entry_that_is_not_near_is_not_suggested(
+    make_kb: Callable[[dict[str, str | bytes]], Path],
+) -> None:
+    """An after-school-class question is not sent to the parking or elevator entries:
+    the engine's own confidence in them is below its own refusal threshold."""
+    kb = two_entry_kb(make_kb)
+    questions = ["孩子放学后有没有托管班", "停车卡丢了怎么办"]
+    nearest = search_nearest(kb, questions)
+    assert nearest("孩子放学后有没有托管班") == []
+    assert nearest("停车卡丢了怎么办")[0][0] == "parking-card"
+    assert bigram_nearest(kb)("孩子放学后有没有托管班") == []
+
+
+def test_the_floor_is_the_engines_threshold() -> None:
+    from tooling.answer.ranking import CONFIDENCE_THRESHOLD
+
+    class Calibrated:
+        threshold = 0.83
+
+    assert suggestion_floor(Calibrated()) == 0.83
+    assert suggestion_floor(object()) == CONFIDENCE_THRESHOLD
+
+
+def test_the_log_is_read_beside_the_repository_by_default(tmp_path: Path) -> None:
+    repo = tmp_path / "kb-repo"
+    assert default_queries_log(repo) == tmp_path / "kb-repo-unanswered.jsonl"
+    assert queries_log_path(None, repo) == tmp_path / "kb-repo-unanswered.jsonl"
+    assert queries_log_path(str(tmp_path / "x.jsonl"), repo) == tmp_path / "x.jsonl"
+    assert queries_log_path(None, None) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -90,20 +91,23 @@ def test_health_page_stale_per_owner_chart() -> None:
     [chart] = svgs(page)  # parses as XML: every text is escaped
     bars = [r for r in chart.iter(q("rect")) if r.get("class") == "bar"]
     assert [b.findtext(q("title")) for b in bars] == [
-        "张伟 (zhang-wei):3 条过期未复核",
-        "A&B <李> (li-na):1 条过期未复核",
+        "张伟:3 条过期未复核",
+        "A&B <李>:1 条过期未复核",
     ]
     assert [float(b.get("width", 0)) for b in bars] == [380.0, round(380 / 3, 1)]
     labels = [t.text for t in chart.iter(q("text"))]
-    assert labels == ["张伟 (zhang-wei)", "3", "A&B <李> (li-na)", "1"]
-    assert "A&amp;B &lt;李&gt; (li-na)" in page  # escaped in the SVG source and the table
+    assert labels == ["张伟", "3", "A&B <李>", "1"]
+    assert "A&amp;B &lt;李&gt;" in page  # escaped in the SVG source and the table
+    # Without a site to link to (kb report --format markdown), entries are plain questions.
+    assert "| 张伟 | 过期未复核 | a 怎么办? | 超期 3 天（应于 2026-11-25 复核） |" in page
 
 
 def test_credit_page_flags_per_week_chart() -> None:
     page = render_report_pages(sample_report())["credit.md"]
     assert page.startswith("# 贡献榜\n")
-    assert "| 1 | 李娜 (li-na) | 3 | 2 | 9 |" in page
-    assert "| 2 | 张伟 (zhang-wei) | 1 | 0 | 1 |" in page
+    assert "| 1 | 李娜 | 3 | 2 | 9 |" in page
+    assert "| 2 | 张伟 | 1 | 0 | 1 |" in page
+    assert "Flag-By" not in page
     [chart] = svgs(page)
     bars = [r for r in chart.iter(q("rect")) if r.get("class") == "bar"]
     assert len(bars) == 24  # 12 weeks, raised and accepted
@@ -135,8 +139,35 @@ def test_pages_have_no_outside_urls_and_escape_user_text() -> None:
 def test_pages_outside_git_say_so(make_kb: Callable[[dict[str, str | bytes]], Path]) -> None:
     kb = make_kb({"repairs/a.yaml": entry_yaml("a", reviewed="2026-01-01")})
     pages = site_report_pages(kb, TODAY)
-    note = f"没有 git 历史:{md(str(kb))} is not in a git repository: no flags or credit to show"
+    note = f"没有 git 历史：{md(str(kb))} is not in a git repository: no flags or credit to show"
     assert note in pages["credit.md"] and note in pages["health.md"]
     assert "<svg " not in pages["credit.md"]  # no empty weekly chart
     [chart] = svgs(pages["health.md"])
-    assert [t.text for t in chart.iter(q("text"))] == ["张伟 (zhang-wei)", "1"]
+    assert [t.text for t in chart.iter(q("text"))] == ["张伟", "1"]
+    assert "| 张伟 | 过期未复核 | [a 怎么办?](<../repairs/a.md>) |" in pages["health.md"]
+    assert "| [报修](<../repairs/index.md>) | 1 | 1 | 0 | 1 |" in pages["health.md"]
+
+
+def test_credit_page_without_flags_is_a_short_friendly_note() -> None:
+    report = sample_report()
+    empty = tuple(WeekCount(w.week_start, 0, 0) for w in report.flags_per_week)
+    page = render_report_pages(dataclasses.replace(report, credit=(), flags_per_week=empty))[
+        "credit.md"
+    ]
+    assert "<svg " not in page
+    assert (
+        "统计期内还没有人提出或被采纳反馈。在员工站条目页底部的「发现问题？」里提交一条，"
+        "就会记在你的名下。"
+    ) in page
+    assert (
+        "最近 12 周还没有反馈。员工在条目页底部的「发现问题？」里提交的反馈会按周显示在这里。"
+    ) in page
+    assert "Flag-By" not in page
+
+
+def test_health_page_without_stale_entries_has_no_empty_chart() -> None:
+    report = sample_report()
+    health = dataclasses.replace(report.health, owners=(), stale=0)
+    page = render_report_pages(dataclasses.replace(report, health=health))["health.md"]
+    assert "<svg " not in page
+    assert "共 5 条：过期未复核 0 条，14 天内到期 0 条，已过期 0 条，内容单薄 0 条。" in page

@@ -108,6 +108,7 @@ class OpenFlag:
     raised: date
     age_days: int
     subject: str
+    note: str = ""  # what the staff member wrote
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,7 @@ class Flag:
     subject: str
     raised: datetime  # author date of the flag commit
     accepted: datetime | None  # when it reached main; None = open
+    note: str = ""  # the staff member's note: the flag commit's message body
 
 
 def flags_from(history: History, kb: KnowledgeBase) -> list[Flag]:
@@ -283,6 +285,7 @@ def flags_from(history: History, kb: KnowledgeBase) -> list[Flag]:
             subject=commit.subject,
             raised=commit.authored,
             accepted=accepted,
+            note=commit.body,
         )
         old = found.get(flag_id)
         if old is not None:
@@ -297,6 +300,7 @@ def flags_from(history: History, kb: KnowledgeBase) -> list[Flag]:
                 old.subject,
                 min(old.raised, flag.raised),
                 min(accepted_at, default=None),
+                old.note or flag.note,
             )
         found[flag_id] = flag
     return sorted(found.values(), key=lambda f: (f.raised, f.flag_id))
@@ -317,6 +321,7 @@ def open_flags(flags: Iterable[Flag], kb: KnowledgeBase, today: date) -> tuple[O
                     raised,
                     (today - raised).days,
                     f.subject,
+                    f.note,
                 )
             )
     result = []

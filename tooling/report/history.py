@@ -27,7 +27,7 @@ FLAG_REF_PATTERNS = ("refs/heads/flag/", "refs/remotes/*/flag/**")
 # Record start, field separator: neither can appear in names, dates, hashes or trailers.
 _RS, _FS = "\x1e", "\x00"
 _LOG_FORMAT = "%x1e" + "%x00".join(
-    ["%H", "%P", "%an", "%ae", "%aI", "%cI", "%s", "%(trailers:only,unfold)"]
+    ["%H", "%P", "%an", "%ae", "%aI", "%cI", "%s", "%(trailers:only,unfold)", "%b"]
 )
 PROGRESS_EVERY_SECONDS = 2.0
 
@@ -46,6 +46,7 @@ class Commit:
     committed: datetime
     subject: str
     trailers: tuple[tuple[str, str], ...] = ()
+    body: str = ""  # the message after the subject, without the trailer paragraph
 
     def trailer(self, key: str) -> str:
         """The last value of trailer ``key`` (case-insensitive), or ``""``."""
@@ -145,6 +146,9 @@ def _parse_record(record: str) -> Commit | None:
     if len(fields) < 8:
         return None
     sha, parents, an, ae, ad, cd, subject, trailers = fields[:8]
+    body = fields[8].strip() if len(fields) > 8 else ""
+    if trailers.strip() and body.endswith(trailers.strip()):
+        body = body[: -len(trailers.strip())].strip()
     return Commit(
         sha=sha,
         parents=tuple(parents.split()),
@@ -154,6 +158,7 @@ def _parse_record(record: str) -> Commit | None:
         committed=datetime.fromisoformat(cd),
         subject=subject,
         trailers=_parse_trailers(trailers),
+        body=body,
     )
 
 

@@ -6,6 +6,18 @@ The search API logs every question it has no reliable answer for as one JSON lin
 similarity of the normalized question), and :func:`missing_knowledge` attaches to
 the most frequent clusters the nearest existing entry, so a writer can see whether
 an entry needs another phrasing rather than a new entry.
+
+A nearest entry is only suggested when it is actually near: when the answer
+engine's own confidence in it reaches the engine's own refusal threshold (the
+calibrated one when the engine exposes it, see :func:`suggestion_floor`). An
+entry below that line is what the engine itself calls "no confident answer", so
+naming it would send a writer to add an after-school-class question to the dog
+rules. Without the engine, the bigram stand-in suggests an entry only when its
+question and phrasings hold at least half the question's character bigrams.
+
+The log is read from :data:`QUERY_LOG_ENV` when set, else from
+:func:`default_queries_log`: beside the git repository holding the knowledge
+base, where the feedback app writes it by default.
 """
 
 from __future__ import annotations
@@ -29,8 +41,26 @@ MAX_SUGGESTIONS = 50  # clusters that get a "nearest entry" suggestion, most fre
 SEARCH_CANDIDATES = 10  # entries per question the search index ranks for a suggestion
 SIMILARITY = 0.5  # character-bigram Jaccard at which two questions are "the same question"
 
-# question -> [(entry id, question)], best first
+# The setting both the feedback app (QUERY_LOG) and the site build read.
+QUERY_LOG_ENV = "ZHIKU_QUERY_LOG"
+QUERY_LOG_SUFFIX = "-unanswered.jsonl"
+
+# question -> [(entry id, question)], best first; only entries near enough to suggest
 Nearest = Callable[[str], list[tuple[str, str]]]
+
+
+def default_queries_log(repo: Path) -> Path:
+    """Where the unanswered-question log lives by default: beside the repository
+    ``repo`` (``/srv/kb`` -> ``/srv/kb-unanswered.jsonl``), never inside the checkout."""
+    return repo.parent / f"{repo.name}{QUERY_LOG_SUFFIX}"
+
+
+def queries_log_path(setting: str | None, repo: Path | None) -> Path | None:
+    """The log to read: ``setting`` (from ``$ZHIKU_QUERY_LOG`` or the build's
+    ``queries_log``), else the default beside ``repo`` (None without a repository)."""
+    if setting:
+        return Path(setting).expanduser()
+    return default_queries_log(repo) if repo is not None else None
 
 
 @dataclass(frozen=True)
@@ -225,14 +255,38 @@ class BigramIndex:
         order = sorted(best, key=lambda i: (-best[i], self.entries[i].id))
         return order[:limit]
 
+    def coverage(self, query: str, position: int) -> float:
+        """The share of the question's bigrams found in the entry's question or phrasings."""
+        grams = bigrams(normalize_query(query))
+        entry = self.entries[position]
+        own = frozenset(
+            g for t in (entry.question, *entry.phrasings) for g in bigrams(normalize_query(t))
+        )
+        return len(grams & own) / len(grams) if grams else 0.0
+
 
 def bigram_nearest(kb: KnowledgeBase) -> Nearest:
+    """The stand-in: entries whose question and phrasings hold at least
+    :data:`SIMILARITY` of the question's character bigrams."""
     index = BigramIndex(kb)
 
     def nearest(query: str) -> list[tuple[str, str]]:
-        return [(kb.entries[i].id, kb.entries[i].question) for i in index.ranked(query, 3)]
+        return [
+            (kb.entries[i].id, kb.entries[i].question)
+            for i in index.ranked(query, 3)
+            if index.coverage(query, i) >= SIMILARITY
+        ]
 
     return nearest
+
+
+def suggestion_floor(index: object) -> float:
+    """The engine's own line between "answers it" and "no confident answer": the
+    index's calibrated ``threshold`` when it has one, else the engine's constant."""
+    from tooling.answer.ranking import CONFIDENCE_THRESHOLD
+
+    calibrated = getattr(index, "threshold", None)
+    return float(calibrated) if isinstance(calibrated, int | float) else CONFIDENCE_THRESHOLD
 
 
 def search_nearest(kb: KnowledgeBase, questions: Sequence[str]) -> Nearest:
@@ -268,8 +322,14 @@ def search_nearest(kb: KnowledgeBase, questions: Sequence[str]) -> Nearest:
         time.monotonic() - started,
     )
 
+    floor = suggestion_floor(index)
+
     def nearest(query: str) -> list[tuple[str, str]]:
-        return [(h.entry_id, h.question) for h in index.search(query, limit=3).hits]
+        return [
+            (s.terms.entry.id, s.terms.entry.question)
+            for s in index.scored(query)[:3]
+            if s.confidence >= floor
+        ]
 
     return nearest
 

@@ -16,14 +16,18 @@ from tooling.report.compute import Report, WeekCount, make_report
 from tooling.report.formats import (
     MERGED_POINTS,
     RAISED_POINTS,
+    Links,
     md,
     md_credit,
     md_health,
     md_missing,
     md_open_flags,
-    owner_label,
-    period,
+    md_period,
+    no_links,
 )
+
+# Where the pages sit on the site: links to entries are relative to this folder.
+REPORT_DIR = "knowledge-report"
 
 SVG_NS = "http://www.w3.org/2000/svg"
 RAISED_COLOR = "#90caf9"
@@ -91,7 +95,7 @@ def flags_per_week_svg(weeks: tuple[WeekCount, ...]) -> str:
         f'<line x1="{left}" y1="{baseline}" x2="{width - left}" y2="{baseline}" '
         'stroke="currentColor" stroke-width="1"/>'
     )
-    body.append(_text(width / 2, height - 4, "每周一开始的一周", "middle"))
+    body.append(_text(width / 2, height - 4, "横轴：每周（从周一算起）", "middle"))
     return _svg(width, height, "最近 12 周每周的反馈:提出与被采纳", body)
 
 
@@ -116,18 +120,23 @@ def stale_per_owner_svg(rows: list[tuple[str, int]]) -> str:
     return _svg(width, height, "每位负责人过期未复核的条目数", body)
 
 
-def health_page(report: Report) -> str:
+def health_page(
+    report: Report,
+    links: Links = no_links,
+    section_links: Links = no_links,
+    log_note: str = "",
+) -> str:
     rows = [
-        (owner_label(o.name, o.handle), len(o.stale))
+        (o.name or o.handle, len(o.stale))
         for o in sorted(report.health.owners, key=lambda o: (-len(o.stale), o.handle))
         if o.stale
     ]
-    chart = ["", "过期未复核的条目,按负责人:", "", stale_per_owner_svg(rows), ""]
+    chart = ["", "过期未复核的条目，按负责人：", "", stale_per_owner_svg(rows), ""] if rows else []
     lines = [
-        *md_health(report, "#", chart),
-        *md_open_flags(report, "##"),
-        *md_missing(report, "##"),
-        f"*{period(report)},生成于 {report.today}。*",
+        *md_health(report, "#", chart, links, section_links),
+        *md_open_flags(report, "##", links),
+        *md_missing(report, "##", links, log_note),
+        f"*{md_period(report)}，生成于 {report.today}。*",
         "",
     ]
     return "\n".join(lines)
@@ -136,26 +145,58 @@ def health_page(report: Report) -> str:
 def credit_page(report: Report) -> str:
     lines = md_credit(report, "#")
     lines += ["## 每周反馈", ""]
-    if report.has_history:
-        lines += [flags_per_week_svg(report.flags_per_week), ""]
+    if not report.has_history:
+        lines += [f"没有 git 历史：{md(report.history_note)}", ""]
+    elif not any(w.raised or w.merged for w in report.flags_per_week):
+        lines += [
+            f"最近 {len(report.flags_per_week)} 周还没有反馈。"
+            "员工在条目页底部的「发现问题？」里提交的反馈会按周显示在这里。",
+            "",
+        ]
     else:
-        lines += [f"没有 git 历史:{md(report.history_note)}", ""]
+        lines += [flags_per_week_svg(report.flags_per_week), ""]
     lines += [
         "## 积分怎么算",
         "",
-        f"每提出一条反馈(答案有误、缺少内容、说得不清)得 {RAISED_POINTS} 分;"
-        f"反馈被采纳、合并进知识库,再得 {MERGED_POINTS} 分。"
-        "只统计统计期内提出或被采纳的反馈,按提交记录里的 Flag-By 计入本人。",
+        f"每提出一条反馈得 {RAISED_POINTS} 分；"
+        f"反馈被采纳、合并进知识库，再得 {MERGED_POINTS} 分。"
+        "只统计统计期内提出或被采纳的反馈，记在提交反馈的本人名下。",
         "",
-        f"*{period(report)},生成于 {report.today}。*",
+        f"*{md_period(report)}，生成于 {report.today}。*",
         "",
     ]
     return "\n".join(lines)
 
 
-def render_report_pages(report: Report) -> dict[str, str]:
-    """``{"health.md": …, "credit.md": …}``: Markdown pages with inline SVG charts."""
-    return {"health.md": health_page(report), "credit.md": credit_page(report)}
+def render_report_pages(
+    report: Report,
+    links: Links = no_links,
+    section_links: Links = no_links,
+    log_note: str = "",
+) -> dict[str, str]:
+    """``{"health.md": …, "credit.md": …}``: Markdown pages with inline SVG charts;
+    ``links`` gives each entry's page relative to :data:`REPORT_DIR`."""
+    return {
+        "health.md": health_page(report, links, section_links, log_note),
+        "credit.md": credit_page(report),
+    }
+
+
+def site_links(kb: KnowledgeBase) -> tuple[Links, Links]:
+    """Entry id -> its page, section path -> its page, relative to the report pages."""
+    from tooling.site.render import entry_page, link, section_page
+
+    here = f"{REPORT_DIR}/health.md"
+
+    def entry_link(entry_id: str) -> str | None:
+        entry = kb.entry(entry_id)
+        return link(here, entry_page(entry, kb)) if entry is not None else None
+
+    def section_link(path: str) -> str | None:
+        section = kb.section(path)
+        return link(here, section_page(section)) if section is not None else None
+
+    return entry_link, section_link
 
 
 def site_report_pages(
@@ -164,8 +205,15 @@ def site_report_pages(
     kb: KnowledgeBase | None = None,
     repo: Path | None = None,
     queries_log: Path | None = None,
+    log_note: str = "",
 ) -> dict[str, str]:
     """Everything the MkDocs plugin needs in one call; never fails because of git (a KB
-    outside git, or without ``main``, gives pages that say flags and credit are empty)."""
+    outside git, or without ``main``, gives pages that say flags and credit are empty).
+    ``log_note`` says why no questions were read (no log found)."""
     report = make_report(kb_root, today=today, kb=kb, repo=repo, queries_log=queries_log)
-    return render_report_pages(report)
+    if kb is None:
+        from tooling.kb.load import load
+
+        kb = load(kb_root).kb
+    entry_link, section_link = site_links(kb)
+    return render_report_pages(report, entry_link, section_link, log_note)

@@ -248,15 +248,28 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
 
     def _report_pages(self, config: MkDocsConfig) -> dict[str, str]:
         """知识健康 and 贡献榜, from the same data as ``kb report`` (staff site only)."""
+        from tooling.report.history import find_repo
+        from tooling.report.missing import QUERY_LOG_ENV, queries_log_path
         from tooling.report.pages import site_report_pages
 
         assert self.kb is not None
-        log_path = os.environ.get("ZHIKU_QUERY_LOG") or self.config.queries_log
-        queries_log = self._resolve(config, log_path) if log_path else None
+        setting = os.environ.get(QUERY_LOG_ENV) or self.config.queries_log
+        queries_log = queries_log_path(
+            str(self._resolve(config, setting)) if setting else None, find_repo(self.kb_dir)
+        )
+        note = ""
         if queries_log is not None and not queries_log.is_file():
-            log.warning(f"queries_log {queries_log} not found; missing knowledge left empty")
+            (log.warning if setting else log.info)(
+                f"queries_log {queries_log} not found; missing knowledge left empty"
+            )
+            note = (
+                f"还没有读到答疑台的提问记录（没有找到 {queries_log.name}）。答疑服务默认把"
+                f"答不上来的提问记在知识库仓库旁边；放在别处时，构建前设置 {QUERY_LOG_ENV}。"
+            )
             queries_log = None
-        pages = site_report_pages(self.kb_dir, self.today, kb=self.kb, queries_log=queries_log)
+        pages = site_report_pages(
+            self.kb_dir, self.today, kb=self.kb, queries_log=queries_log, log_note=note
+        )
         return {f"{REPORT_DIR}/{name}": text for name, text in pages.items()}
 
     def on_page_markdown(

@@ -2,11 +2,21 @@
  *
  * Fills <div id="zhiku-desk"> with a box for the customer's question. The question
  * goes to the Zhiku app named by <meta name="zhiku-app" content="URL">
- * (GET /api/search?q=...&audience=staff); the best entries come back with their
- * rule and the three replies, each ready to copy. Questions without a confident
- * answer are logged by the app for the knowledge-base owners. When the app cannot
- * be reached the desk says so and points to the site's own search, which keeps
- * working. All API text goes in as text nodes, never as HTML.
+ * (GET /api/search?q=...&audience=staff, with the staff member's personal token
+ * as a Bearer header: the one the feedback panel keeps). The best entry becomes an
+ * answer card: the matched scenario's answer first, the three replies with one copy
+ * button each, the hand-off (team, what to collect, promised time) and the full
+ * rule behind a <details>; further entries are one line each. When the app is not
+ * sure (answered=false) the desk says 没有把握 and lists the nearest entries as
+ * suggestions only: no answer card, no copy buttons. When the app cannot be
+ * reached the desk says so and points to the site's own search. All API text goes
+ * in as text nodes (a small Markdown reader builds elements), never as HTML.
+ *
+ * Fields read from each result, all optional except id/question: url, rule, why,
+ * replies {friendly, formal, brief}, scenarios [{case, answer}],
+ * match {kind: "question"|"phrasing"|"scenario", index (0-based), text},
+ * handoff {team, collect [..], respond_within ("2h")}. Without `match`, the
+ * scenario named in `why` (「case」) is looked up in `scenarios`.
  */
 (function () {
   "use strict";
@@ -14,7 +24,9 @@
   var LIMIT = 5;
   var MAX_CHARS = 500; /* the app refuses longer questions */
   var TIMEOUT_MS = 10000;
-  var RULE_CHARS = 90;
+  var LINE_CHARS = 60;
+  var TOKEN_KEY = "zhiku-feedback-token"; /* shared with the feedback panel */
+  var UNITS = { m: "分钟", h: "小时", d: "天", w: "周" };
   var TONES = [["friendly", "亲切"], ["formal", "专业"], ["brief", "简洁"]];
   var SCRIPT_SRC = (document.currentScript && document.currentScript.src) || "";
   /* The script's own place on the site: <root>/assets/zhiku/zhiku-desk.js */
@@ -27,19 +39,35 @@
     keys: "Ctrl+Enter 或 ⌘+Enter 直接查找",
     empty: "请先粘贴或输入客户的问题。",
     searching: "正在查找……",
-    found: "找到 {n} 条相关条目。",
+    found: "找到答案。",
     best: "最佳答案",
     others: "其他相关条目",
-    miss: "知识库里没有可信的答案 — 已记录,知识库负责人会补充",
-    maybe: "可能相关",
-    offline: "答疑服务暂时无法连接,请使用右上角的站内搜索",
+    miss: "没有把握：知识库里没有可靠的答案。这个问题已记录，知识库负责人会补充。",
+    maybe: "可能相关的条目（仅供参考，请先核对再答复客户）",
+    offline: "答疑服务暂时无法连接，请使用右上角的站内搜索。",
     openSearch: "打开站内搜索",
+    answer: "这种情况的答复",
+    scenario: "匹配的场景：",
     rule: "核心规则",
-    why: "匹配原因:",
-    noReplies: "本条目没有现成的答复,请参照核心规则回答。",
+    fullRule: "查看完整核心规则",
+    handoff: "需要转人工",
+    team: "对接团队",
+    collect: "先向客户收集",
+    promise: "承诺响应",
+    within: "{t}内",
+    replies: "话术",
+    why: "匹配原因：",
+    noReplies: "本条目没有现成的话术，请参照上面的答复回答。",
+    open: "打开条目页",
     copy: "复制",
     copied: "已复制",
-    copyFailed: "复制失败,请手动选择"
+    copyFailed: "复制失败，请手动选择",
+    signIn: "答疑台需要登录：请粘贴你的个人令牌（向知识库管理员索取）。",
+    signInExpired: "登录已失效，请重新粘贴你的个人令牌。",
+    signInGone: "你的账号已不在员工名单里，请联系知识库管理员。",
+    token: "个人令牌",
+    signInButton: "登录并查找",
+    tokenEmpty: "请先粘贴令牌。"
   };
 
   /* el("button", {type: "button", class: "x", text: "..."}, [child, "text"]) */
@@ -92,29 +120,120 @@
     return href.protocol === "http:" || href.protocol === "https:" ? href.href : "";
   }
 
-  /* The first part of a Markdown rule as plain text: its first paragraph, shortened. */
-  function ruleExcerpt(rule) {
-    var text = str(rule).replace(/\r\n?/g, "\n").trim();
-    var para = text.split(/\n\s*\n/)[0] || "";
-    var lines = para.split("\n").map(function (line) {
-      line = line.trim();
-      if (/^\|?[\s:|-]+\|?$/.test(line) && line.indexOf("-") >= 0) { return ""; } /* |---|---| */
-      if (/^\|.*\|$/.test(line)) {
-        line = line.slice(1, -1).split("|").map(function (cell) { return cell.trim(); })
-          .filter(Boolean).join(" / ");
+  /* Inline Markdown to nodes: **bold** and `code` become <strong>/<code>, [text](url)
+     its text; everything else stays text. */
+  function inline(text) {
+    var nodes = [];
+    var re = /\*\*(.+?)\*\*|__(.+?)__|`([^`]+)`|!?\[([^\]]*)\]\([^)]*\)/g;
+    var last = 0;
+    var m;
+    text = str(text);
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > last) { nodes.push(document.createTextNode(text.slice(last, m.index))); }
+      if (m[1] !== undefined || m[2] !== undefined) { nodes.push(el("strong", { text: m[1] || m[2] })); }
+      else if (m[3] !== undefined) { nodes.push(el("code", { text: m[3] })); }
+      else { nodes.push(document.createTextNode(m[4])); }
+      last = re.lastIndex;
+    }
+    if (last < text.length) { nodes.push(document.createTextNode(text.slice(last))); }
+    return nodes;
+  }
+
+  function cells(line) {
+    return line.replace(/^\s*\|/, "").replace(/\|\s*$/, "").split("|").map(function (c) { return c.trim(); });
+  }
+
+  /* Block Markdown (paragraphs, lists, tables, headings, quotes) as elements. */
+  function markdown(source) {
+    var box = el("div", { class: "zd-md" });
+    var lines = str(source).replace(/\r\n?/g, "\n").split("\n");
+    var i = 0;
+    while (i < lines.length) {
+      var line = lines[i];
+      if (!line.trim()) { i++; continue; }
+      var list = /^\s*([-*+]|\d+[.)])\s+/.exec(line);
+      if (list) {
+        var ordered = /\d/.test(list[1]);
+        var items = el(ordered ? "ol" : "ul", {});
+        while (i < lines.length && /^\s*([-*+]|\d+[.)])\s+/.test(lines[i])) {
+          items.appendChild(el("li", {}, inline(lines[i].replace(/^\s*([-*+]|\d+[.)])\s+/, ""))));
+          i++;
+          while (i < lines.length && /^\s{2,}\S/.test(lines[i]) && !/^\s*([-*+]|\d+[.)])\s+/.test(lines[i])) {
+            items.lastChild.appendChild(document.createTextNode(" " + lines[i].trim()));
+            i++;
+          }
+        }
+        box.appendChild(items);
+        continue;
       }
-      return line
-        .replace(/^#{1,6}\s+/, "")
-        .replace(/^>\s?/, "")
-        .replace(/^[-*+]\s+/, "· ")
-        .replace(/\*\*(.+?)\*\*|__(.+?)__/g, "$1$2")
-        .replace(/`([^`]*)`/g, "$1")
-        .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1");
-    }).filter(Boolean);
-    var short = lines.join("\n");
-    var cut = short.length > RULE_CHARS || text.length > para.length;
-    if (short.length > RULE_CHARS) { short = short.slice(0, RULE_CHARS).replace(/\s+$/, ""); }
-    return cut ? short + "…" : short;
+      if (/^\s*\|.*\|\s*$/.test(line)) {
+        var table = el("table", {});
+        while (i < lines.length && /^\s*\|.*\|\s*$/.test(lines[i])) {
+          if (!/^[\s|:-]+$/.test(lines[i])) {
+            table.appendChild(el("tr", {}, cells(lines[i]).map(function (c) { return el("td", {}, inline(c)); })));
+          }
+          i++;
+        }
+        box.appendChild(table);
+        continue;
+      }
+      var para = [];
+      while (i < lines.length && lines[i].trim() && !/^\s*([-*+]|\d+[.)])\s+/.test(lines[i]) &&
+             !/^\s*\|.*\|\s*$/.test(lines[i])) {
+        para.push(lines[i].trim().replace(/^#{1,6}\s+/, "").replace(/^>\s?/, ""));
+        i++;
+      }
+      box.appendChild(el("p", {}, inline(para.join("\n"))));
+    }
+    return box;
+  }
+
+  /* One line of plain text from Markdown, for the compact list. */
+  function oneLine(source) {
+    var text = str(source).replace(/\r\n?/g, "\n").split("\n").map(function (line) {
+      if (/^[\s|:-]+$/.test(line) && line.indexOf("-") >= 0) { return ""; }
+      return line.replace(/^\s*(?:[-*+]\s+|\d+[.)]\s+|#{1,6}\s+|>\s?)/, "").replace(/\|/g, " ")
+        .replace(/\*\*(.+?)\*\*|__(.+?)__/g, "$1$2").replace(/`([^`]*)`/g, "$1")
+        .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1").trim();
+    }).filter(Boolean).join(" ").replace(/\s+/g, " ");
+    return text.length > LINE_CHARS ? text.slice(0, LINE_CHARS).replace(/\s+$/, "") + "…" : text;
+  }
+
+  function durationText(value) {
+    var m = /^\s*(\d+)\s*([mhdw])\s*$/.exec(str(value));
+    return m ? m[1] + " " + UNITS[m[2]] : str(value);
+  }
+
+  /* The scenario the search matched: `match` when the API gives it, else the case the
+     "why" quotes (「...」), looked up among the entry's scenarios. */
+  function matchedScenario(hit) {
+    var scenarios = Array.isArray(hit.scenarios) ? hit.scenarios : [];
+    var match = hit.match || null;
+    if (match && match.kind === "scenario") {
+      var byIndex = scenarios[match.index];
+      if (byIndex && str(byIndex.answer).trim()) { return byIndex; }
+      if (str(match.answer).trim()) { return { case: str(match.text), answer: str(match.answer) }; }
+    }
+    if (match && match.kind && match.kind !== "scenario") { return null; }
+    var quoted = /最接近的场景[^「]*「([^」]*)」/.exec(str(hit.why));
+    if (!quoted) { return null; }
+    for (var i = 0; i < scenarios.length; i++) {
+      if (str(scenarios[i].case).trim() === quoted[1].trim() && str(scenarios[i].answer).trim()) {
+        return scenarios[i];
+      }
+    }
+    return null;
+  }
+
+  function getToken() {
+    try { return window.localStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; }
+  }
+
+  function setToken(value) {
+    try {
+      if (value) { window.localStorage.setItem(TOKEN_KEY, value); }
+      else { window.localStorage.removeItem(TOKEN_KEY); }
+    } catch (e) { /* private mode */ }
   }
 
   function fallbackCopy(text) {
@@ -169,13 +288,16 @@
   }
 
   /* Resolves {status, data}; rejects only when the app cannot be reached. */
-  function search(base, query) {
+  function search(base, query, token) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
     var url = base + "/api/search?q=" + encodeURIComponent(query) + "&limit=" + LIMIT +
               "&audience=staff";
+    var headers = {};
+    if (token) { headers.Authorization = "Bearer " + token; }
     return fetch(url, {
       method: "GET",
+      headers: headers,
       credentials: "omit",
       mode: "cors",
       signal: controller ? controller.signal : undefined
@@ -201,28 +323,86 @@
     ]);
   }
 
-  function hitCard(hit) {
+  function entryTitle(hit, tag, cls) {
     var question = str(hit.question) || str(hit.id);
     var href = entryHref(hit.url);
-    var title = el("h3", { class: "zd-hit__question" }, [
-      href ? el("a", { href: href, text: question }) : question
-    ]);
+    return el(tag, { class: cls }, [href ? el("a", { href: href, text: question }) : question]);
+  }
+
+  function handoffCard(handoff) {
+    if (!handoff || typeof handoff !== "object" || !str(handoff.team).trim()) { return null; }
+    var collect = Array.isArray(handoff.collect) ? handoff.collect.filter(function (c) { return str(c).trim(); }) : [];
+    var rows = [
+      el("div", { class: "zd-handoff__row" }, [
+        el("span", { class: "zd-handoff__label", text: TEXT.team }),
+        el("span", { class: "zd-handoff__team", text: str(handoff.team) })
+      ])
+    ];
+    if (collect.length) {
+      rows.push(el("div", { class: "zd-handoff__row" }, [
+        el("span", { class: "zd-handoff__label", text: TEXT.collect }),
+        el("ul", { class: "zd-handoff__collect" }, collect.map(function (c) { return el("li", { text: str(c) }); }))
+      ]));
+    }
+    if (str(handoff.respond_within).trim()) {
+      rows.push(el("div", { class: "zd-handoff__row" }, [
+        el("span", { class: "zd-handoff__label", text: TEXT.promise }),
+        el("span", { class: "zd-handoff__time",
+                     text: TEXT.within.replace("{t}", durationText(handoff.respond_within)) })
+      ]));
+    }
+    return el("section", { class: "zd-handoff", "aria-label": TEXT.handoff }, [
+      el("h4", { class: "zd-handoff__title", text: TEXT.handoff })
+    ].concat(rows));
+  }
+
+  /* The best entry: the answer (matched scenario, else the rule), the three replies,
+     the hand-off, the full rule behind a <details>. */
+  function answerCard(hit) {
+    var scenario = matchedScenario(hit);
     var replies = hit.replies || {};
     var cards = TONES.filter(function (t) { return str(replies[t[0]]).trim(); })
       .map(function (t) { return replyCard(t[0], t[1], str(replies[t[0]]).trim()); });
-    var rule = ruleExcerpt(hit.rule);
-    return el("article", { class: "zd-hit", "data-id": str(hit.id) }, [
-      title,
-      rule ? el("div", { class: "zd-hit__rule" }, [
+    var answer;
+    if (scenario) {
+      answer = el("div", { class: "zd-answer zd-answer--scenario" }, [
+        el("p", { class: "zd-answer__case" }, [
+          el("span", { class: "zd-hit__label", text: TEXT.scenario }), str(scenario.case)
+        ]),
+        el("span", { class: "zd-hit__label", text: TEXT.answer }),
+        markdown(scenario.answer)
+      ]);
+    } else if (str(hit.rule).trim()) {
+      answer = el("div", { class: "zd-answer zd-answer--rule" }, [
         el("span", { class: "zd-hit__label", text: TEXT.rule }),
-        el("p", { class: "zd-hit__rule-text", text: rule })
-      ]) : null,
-      cards.length ? el("div", { class: "zd-replies" }, cards)
+        markdown(hit.rule)
+      ]);
+    }
+    var rule = scenario && str(hit.rule).trim() ? el("details", { class: "zd-rule" }, [
+      el("summary", { text: TEXT.fullRule }), markdown(hit.rule)
+    ]) : null;
+    return el("article", { class: "zd-hit zd-best", "data-id": str(hit.id) }, [
+      entryTitle(hit, "h3", "zd-hit__question"),
+      answer || null,
+      cards.length ? el("div", { class: "zd-replies", "aria-label": TEXT.replies }, cards)
                    : el("p", { class: "zd-hit__note", text: TEXT.noReplies }),
+      handoffCard(hit.handoff),
+      rule,
       str(hit.why) ? el("p", { class: "zd-hit__why" }, [
         el("span", { class: "zd-hit__label", text: TEXT.why }), str(hit.why)
       ]) : null
     ]);
+  }
+
+  /* Any other entry: its question (a link) and one line, nothing to copy. */
+  function compactList(hits) {
+    return el("ul", { class: "zd-list" }, hits.map(function (hit) {
+      var line = oneLine(hit.rule);
+      return el("li", { class: "zd-hit zd-compact", "data-id": str(hit.id) }, [
+        entryTitle(hit, "p", "zd-compact__question"),
+        line ? el("p", { class: "zd-compact__line", text: line }) : null
+      ]);
+    }));
   }
 
   function mount(container) {
@@ -258,27 +438,52 @@
       results.textContent = "";
       var button = el("button", { type: "button", class: "zd-open-search", text: TEXT.openSearch });
       button.addEventListener("click", openSiteSearch);
-      say(TEXT.offline + (detail ? "(" + detail + ")" : ""), "offline", [button]);
+      say(TEXT.offline + (detail ? "（" + detail + "）" : ""), "offline", [button]);
     }
 
     function show(data) {
-      var hits = Array.isArray(data.results) ? data.results : [];
+      var hits = (Array.isArray(data.results) ? data.results : []).filter(function (h) {
+        return h && typeof h === "object";
+      });
       results.textContent = "";
-      if (data.answered && hits.length) {
-        say(TEXT.found.replace("{n}", String(hits.length)), "ok");
+      if (data.answered === true && hits.length) {
+        say(TEXT.found, "ok");
         results.appendChild(el("h2", { class: "zd-heading", text: TEXT.best }));
-        results.appendChild(hitCard(hits[0]));
+        results.appendChild(answerCard(hits[0]));
         if (hits.length > 1) {
           results.appendChild(el("h2", { class: "zd-heading zd-heading--more", text: TEXT.others }));
-          hits.slice(1).forEach(function (hit) { results.appendChild(hitCard(hit)); });
+          results.appendChild(compactList(hits.slice(1)));
         }
         return;
       }
       say(TEXT.miss, "miss");
       if (hits.length) {
         results.appendChild(el("h2", { class: "zd-heading zd-heading--more", text: TEXT.maybe }));
-        hits.forEach(function (hit) { results.appendChild(hitCard(hit)); });
+        results.appendChild(compactList(hits));
       }
+    }
+
+    function askToken(message) {
+      results.textContent = "";
+      var field = el("input", {
+        type: "password", class: "zd-token", autocomplete: "off", spellcheck: "false",
+        id: "zd-token"
+      });
+      var go = el("button", { type: "button", class: "zd-submit", text: TEXT.signInButton });
+      go.addEventListener("click", function () {
+        var value = field.value.trim();
+        if (!value) { say(TEXT.tokenEmpty, "error"); field.focus(); return; }
+        setToken(value);
+        run();
+      });
+      field.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && !event.isComposing) { event.preventDefault(); go.click(); }
+      });
+      say(message, "error", [
+        el("div", { class: "zd-signin" }, [
+          el("label", { for: "zd-token", class: "zd-signin__label", text: TEXT.token }), field, go
+        ])
+      ]);
     }
 
     function run() {
@@ -289,9 +494,14 @@
       submit.disabled = true;
       container.setAttribute("aria-busy", "true");
       say(TEXT.searching, "");
-      search(base, query.slice(0, MAX_CHARS)).then(function (res) {
+      var token = getToken();
+      search(base, query.slice(0, MAX_CHARS), token).then(function (res) {
         if (mine !== sequence) { return; }
         if (res.status === 200) { show(res.data); }
+        else if (res.status === 401) {
+          setToken("");
+          askToken(token ? TEXT.signInExpired : TEXT.signIn);
+        } else if (res.status === 403) { results.textContent = ""; say(TEXT.signInGone, "error"); }
         else if (res.status === 400) { results.textContent = ""; say(str(res.data.error) || "问题格式不对", "error"); }
         else { offline("错误 " + res.status); }
       }, function () {
