@@ -72,6 +72,8 @@ class LoadCache:
     """
 
     entries: dict[str, tuple[bytes, _LoadedEntry]] = field(default_factory=dict)
+    #: Per-document problems of the content checks, with the document they were found in.
+    checked: dict[str, tuple[Document, list[Problem]]] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
 

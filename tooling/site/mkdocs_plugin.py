@@ -50,6 +50,7 @@ from tooling.kb.model import KnowledgeBase
 from tooling.kb.view import SiteAudience, check_audience, view
 from tooling.site.incremental import Changes, Incremental
 from tooling.site.render import nav, render_site
+from tooling.site.search_shards import index_files, write_index_files
 
 log = get_plugin_logger("zhiku")
 
@@ -324,14 +325,21 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             return
         assert self.kb is not None
         site_search = importlib.import_module("tooling.site.search_index")
-        cache = self.incremental.index_cache if self.incremental else None
-        index = site_search.build_index(view(self.kb, self.audience, self.today), cache)
+        visible = view(self.kb, self.audience, self.today)
+        if self.incremental is None:
+            index = site_search.build_index(visible)
+        else:
+            index = site_search.build_index(visible, self.incremental.index_cache)
+        # The real index is sharded when big (tooling.site.search_shards); a stand-in
+        # search module's index without documents is written as it is.
+        if isinstance(index.get("docs"), list):
+            files = index_files(index)
+        else:
+            files = {SEARCH_INDEX_URI: json.dumps(index, ensure_ascii=False, separators=(",", ":"))}
+        if self.incremental is not None:
+            files = self.incremental.index_files_to_write(files)
         site_dir = Path(config.site_dir)
-        target = site_dir / SEARCH_INDEX_URI
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
-        )
+        write_index_files(files, site_dir)
         worker = site_dir / SEARCH_WORKER_URI
         worker.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ASSETS / SEARCH_WORKER, worker)

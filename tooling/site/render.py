@@ -18,7 +18,7 @@ import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import jinja2
 
@@ -100,6 +100,7 @@ def link(from_page: str, to_page: str) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]>()#+!])")
 
 
+@lru_cache(maxsize=1 << 16)
 def md_text(text: str) -> str:
     """Plain text made safe to put into Markdown inline content (on one line)."""
     text = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;")
@@ -162,6 +163,7 @@ _INLINE_MARKUP = [
 _LINE_MARKERS = re.compile(r"^\s*(#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+|\|)\s*")
 
 
+@lru_cache(maxsize=1 << 16)
 def summary(markdown: str, limit: int = SUMMARY_CHARS) -> str:
     """The first meaningful line of a Markdown field as plain text, shortened to ``limit``.
 
