@@ -89,7 +89,7 @@ def start_gunicorn(
         **os.environ,
         "ZHIKU_REPO": str(repo),
         "ZHIKU_TOKENS_FILE": str(tokens_file),
-        "ZHIKU_RATE_LIMIT_PER_MINUTE": "0",
+        "ZHIKU_FLAG_RATE_LIMIT": "",
     }
     command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
     if threads > 1:

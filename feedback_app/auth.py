@@ -3,6 +3,8 @@
 Only the SHA-256 of each token is stored (a token is 32 random bytes, so a
 fast hash is enough: there is nothing to brute-force), in a file outside the
 repository, mode 0600. A new token for a handle replaces the old one.
+:func:`authenticate` checks a request's token *and* that its handle is still
+on the roster of main, on every authenticated request.
 """
 
 from __future__ import annotations
@@ -13,9 +15,15 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from feedback_app.errors import Forbidden, Unauthorized
+
+if TYPE_CHECKING:
+    from feedback_app.snapshot import Snapshot
 
 TOKEN_PREFIX = "zk_"
 MAX_TOKEN_LENGTH = 200
@@ -106,3 +114,26 @@ class TokenStore:
                 if isinstance(v, dict) and "handle" in v
             }
             self._stamp = stamp
+
+
+def bearer_token(header: str) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header, or None."""
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def authenticate(tokens: TokenStore, roster: Callable[[], Snapshot], header: str) -> str:
+    """The staff handle of a request's ``Authorization`` header, checked against the
+    token file *and* the roster on main now; raise 401 / 403 otherwise."""
+    token = bearer_token(header)
+    handle = tokens.handle_for(token) if token else None
+    if handle is None:
+        if not header:
+            raise Unauthorized(
+                "请先登录:在请求头里带上个人令牌 `Authorization: Bearer 令牌`"
+                "(令牌请找维护者用 `kb feedback token 你的账号` 生成)"
+            )
+        raise Unauthorized("令牌无效,请找维护者重新生成")
+    if roster().staff(handle) is None:
+        raise Forbidden(f"你的账号 `{handle}` 已不在 main 的 _staff.yaml 里,请联系维护者")
+    return handle

@@ -10,43 +10,20 @@ from __future__ import annotations
 
 import fcntl
 import os
-import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-ZERO_OID = "0" * 40
+from tooling.git import DEFAULT_TIMEOUT, ZERO_OID, Git, GitError
 
-# Environment variables that would redirect git away from the repository we
-# mean (or into the shared index); they are removed from every git call.
-_GIT_ENV_DROP = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_NAMESPACE",
-    "GIT_COMMON_DIR",
-    "GIT_AUTHOR_NAME",
-    "GIT_AUTHOR_EMAIL",
-    "GIT_AUTHOR_DATE",
-    "GIT_COMMITTER_NAME",
-    "GIT_COMMITTER_EMAIL",
-    "GIT_COMMITTER_DATE",
-)
+__all__ = ["ZERO_OID", "FlagRef", "GitError", "GitStore", "Identity", "RepoLock"]
 
-
-class GitError(RuntimeError):
-    """A git command failed; ``stderr`` says why (never contains secrets)."""
-
-    def __init__(self, args: list[str], returncode: int, stderr: str) -> None:
-        super().__init__(f"git {' '.join(args[:2])} failed ({returncode}): {stderr.strip()}")
-        self.returncode = returncode
-        self.stderr = stderr
+TEMP_INDEX_PREFIX = "zhiku-index-"
 
 
 @dataclass(frozen=True)
@@ -102,14 +79,13 @@ class RepoLock:
 
 
 class GitStore:
-    """A git repository reached only through plumbing commands."""
+    """A git repository reached only through plumbing commands (via :mod:`tooling.git`)."""
 
-    def __init__(self, repo: Path) -> None:
+    def __init__(self, repo: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.repo = Path(repo)
-        self._env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
-        self._env["GIT_TERMINAL_PROMPT"] = "0"
-        self._env["LC_ALL"] = "C"
-        self.git_dir = Path(self.run("rev-parse", "--absolute-git-dir").strip())
+        self.git = Git(self.repo, timeout=timeout)
+        self.timeout = timeout
+        self.git_dir = self.git.git_dir()
 
     def run(
         self,
@@ -118,7 +94,7 @@ class GitStore:
         env: Mapping[str, str] | None = None,
         check: bool = True,
     ) -> str:
-        return self.run_bytes(*args, input=input, env=env, check=check).decode("utf-8", "replace")
+        return self.git.run(*args, input=input, env=env, check=check)
 
     def run_bytes(
         self,
@@ -127,20 +103,23 @@ class GitStore:
         env: Mapping[str, str] | None = None,
         check: bool = True,
     ) -> bytes:
-        full_env = {**self._env, **(env or {})}
-        done = subprocess.run(
-            ["git", *args],
-            cwd=self.repo,
-            env=full_env,
-            input=input,
-            capture_output=True,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise GitError(list(args), done.returncode, done.stderr.decode("utf-8", "replace"))
-        return done.stdout
+        return self.git.run_bytes(*args, input=input, env=env, check=check)
 
-    # -- reading ---------------------------------------------------------------------------
+    def remove_stale_temp_files(self, older_than: float | None = None) -> list[str]:
+        """Remove temporary index files a crashed process left in the git dir; return
+        their names. Only files older than a few git timeouts are taken, so another
+        worker's index in use right now is left alone."""
+        age = 4 * self.timeout if older_than is None else older_than
+        removed = []
+        now = time.time()
+        for path in self.git_dir.glob(f"{TEMP_INDEX_PREFIX}*"):
+            try:
+                if now - path.stat().st_mtime >= age:
+                    path.unlink()
+                    removed.append(path.name)
+            except FileNotFoundError:
+                continue
+        return sorted(removed)
 
     def resolve(self, ref: str) -> str | None:
         """The commit a ref points at, or None when it does not exist."""
@@ -159,15 +138,6 @@ class GitStore:
             if kind == "blob":
                 files[name.decode("utf-8")] = (mode, oid)
         return files
-
-    def archive(self, commit: str, path: str, dest: Path) -> None:
-        """Write the files under ``path`` at ``commit`` into ``dest`` (a scratch folder)."""
-        import io
-        import tarfile
-
-        data = self.run_bytes("archive", "--format=tar", commit, "--", path)
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(dest, filter="data")
 
     def blob(self, oid: str) -> bytes:
         return self.run_bytes("cat-file", "blob", oid)
@@ -204,7 +174,7 @@ class GitStore:
 
         Uses a throw-away index file, so the repository's own index is untouched.
         """
-        fd, index = tempfile.mkstemp(prefix="zhiku-index-", dir=self.git_dir)
+        fd, index = tempfile.mkstemp(prefix=TEMP_INDEX_PREFIX, dir=self.git_dir)
         os.close(fd)
         os.unlink(index)  # git wants to create it itself
         env = {"GIT_INDEX_FILE": index}
@@ -252,4 +222,6 @@ class GitStore:
         self.run("update-ref", "-m", "zhiku feedback", ref, oid, ZERO_OID)
 
     def push(self, remote: str, ref: str) -> None:
-        self.run("push", "--quiet", "--porcelain", remote, f"{ref}:{ref}")
+        self.git.run(
+            "push", "--quiet", "--porcelain", remote, f"{ref}:{ref}", timeout=2 * self.timeout
+        )

@@ -3,38 +3,34 @@
 ``prepare`` checks a request against main (entry, roster, proposal and the
 resulting knowledge base) without writing anything; ``submit`` spools it
 durably, writes ``flag/<entry>/<id>`` under the repository lock, pushes it if
-a remote is configured, and only then forgets the spool item.
+a remote is configured, and only then forgets the spool item. A git failure
+while writing forgets the spool item and leaves no ref (the client gets 503
+and may retry: nothing appears later behind its back). Branch names, trailers
+and kind labels come from :mod:`tooling.flags`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import re
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
+from feedback_app.errors import AppError, BadRequest, Forbidden, NotFound, Unavailable
 from feedback_app.gitstore import GitError, GitStore, Identity, RepoLock
-from feedback_app.proposals import (
-    InputError,
-    Proposal,
-    apply_proposal,
-    clean_text,
-    parse_proposal,
-    yaml_value,
-)
-from feedback_app.snapshot import Snapshot, SnapshotCache
+from feedback_app.snapshot import MainSnapshot, Snapshot
 from feedback_app.spool import Spool
+from feedback_app.validation import FlagRequest, Proposal, flag_request, parse_proposal
+from feedback_app.yamledit import apply_proposal, yaml_value
+from tooling import flags as protocol
 
 log = logging.getLogger(__name__)
 
-KIND_LABELS = {"wrong": "答案错误", "missing": "场景缺失", "unclear": "表述模糊"}
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-FIELDS = ("entry", "kind", "note", "proposal")
 BOM = b"\xef\xbb\xbf"
+GIT_FAILED = "反馈服务暂时无法写入仓库,请稍后再试(这条反馈没有保存)"
 
 
 @dataclass(frozen=True)
@@ -53,51 +49,45 @@ class Prepared:
     path: str
     proposal: dict[str, Any] | None = None
     new_text: str | None = None
+    idempotency: str | None = None  # the Idempotency-Key slot to answer, if any
 
     @property
     def branch(self) -> str:
-        return f"flag/{self.entry}/{self.id}"
-
-
-class ServiceError(RuntimeError):
-    """The app cannot take flags right now (e.g. main is missing)."""
+        return protocol.branch_name(self.entry, self.id)
 
 
 class FlagService:
     def __init__(
         self,
-        repo: Path,
+        main: MainSnapshot,
         *,
-        kb_dir: str = "kb",
-        base_branch: str = "main",
         remote: str | None = None,
         committer: Identity,
-        spool_dir: Path | None = None,
+        spool: Spool,
     ) -> None:
-        self.store = GitStore(repo)
-        self.kb_dir = kb_dir.strip("/")
-        self.base_ref = f"refs/heads/{base_branch}"
+        self.main = main
+        self.store: GitStore = main.store
+        self.kb_dir = main.cache.kb_dir
+        self.base_ref = main.base_ref
         self.remote = remote or None
         self.committer = committer
         self.lock = RepoLock(self.store.git_dir / "zhiku-feedback.lock")
-        self.snapshots = SnapshotCache(self.store, self.kb_dir)
-        self.spool = Spool(spool_dir or self.store.git_dir / "zhiku-spool")
+        self.snapshots = main.cache
+        self.spool = spool
 
     # -- reading -----------------------------------------------------------------------------
 
     def current(self) -> Snapshot:
-        tip = self.store.resolve(self.base_ref)
-        if tip is None:
-            raise ServiceError(f"{self.base_ref} does not exist in {self.store.repo}")
-        return self.snapshots.get(tip)
+        return self.main.current()
 
     def open_flags(self, entry_id: str) -> list[dict[str, Any]]:
         """Flags on ``entry_id`` whose branch is not merged into main, newest first."""
         flags = []
-        for ref in self.store.flag_refs(f"refs/heads/flag/{entry_id}/", self.base_ref):
+        refs = self.store.flag_refs(protocol.entry_refs_prefix(entry_id), self.base_ref)
+        for ref in refs:
             message, by_name, created = ref.message, ref.author_name, ref.created
-            trailers = _trailers(message)
-            if "Flag-Id" not in trailers:  # a reviewer committed on top: read the flag commit
+            trailers = protocol.parse_trailers(message)
+            if protocol.TRAILER_ID not in trailers:  # a reviewer committed on top
                 first = self.store.run(
                     "log",
                     "--reverse",
@@ -106,70 +96,44 @@ class FlagService:
                 ).split("\x1e")[0]
                 if first.count("\0") >= 2:
                     by_name, created, message = first.lstrip("\n").split("\0", 2)
-                    trailers = _trailers(message)
-            paragraphs = message.strip("\n").split("\n\n")
+                    trailers = protocol.parse_trailers(message)
+            parsed = protocol.parse_branch(ref.branch)
             flags.append(
                 {
-                    "id": trailers.get("Flag-Id", ref.branch.rsplit("/", 1)[-1]),
+                    "id": trailers.get(protocol.TRAILER_ID, parsed[1] if parsed else ""),
                     "entry": entry_id,
-                    "kind": trailers.get("Flag-Kind", ""),
-                    "note": "\n\n".join(paragraphs[1:-1]),
+                    "kind": trailers.get(protocol.TRAILER_KIND, ""),
+                    "note": protocol.message_note(message),
                     "created": created,
                     "by_name": by_name,
                     "branch": ref.branch,
-                    "proposal": trailers.get("Flag-Proposal"),
+                    "proposal": trailers.get(protocol.TRAILER_PROPOSAL),
                 }
             )
         return flags
 
     # -- checking ----------------------------------------------------------------------------
 
-    def prepare(self, handle: str, payload: Any) -> Prepared:
-        """Check a request; raise :class:`InputError` saying what to fix. Writes nothing."""
-        if not isinstance(payload, dict):
-            raise InputError(
-                'send a JSON object: {"entry": ID, "kind": "wrong", '
-                '"note": TEXT, "proposal": optional}'
-            )
-        unknown = sorted(set(payload) - set(FIELDS))
-        if unknown:
-            raise InputError(
-                f"unknown field(s) {', '.join(unknown)}: the fields are {', '.join(FIELDS)}"
-            )
-        entry_id = payload.get("entry")
-        if not isinstance(entry_id, str) or not SLUG.match(entry_id) or len(entry_id) > 100:
-            raise InputError(
-                "`entry` must be an entry id (lower-case letters, digits and "
-                "hyphens), e.g. return-window"
-            )
-        kind = payload.get("kind")
-        if kind not in KIND_LABELS:
-            raise InputError(
-                "`kind` must be one of: wrong (答案错误), missing (场景缺失), unclear (表述模糊)"
-            )
-        if payload.get("note") is None:
-            raise InputError("`note` is required: say in a sentence what is wrong or missing")
-        note = clean_text(payload["note"], "note", multiline=True)
+    def prepare(self, handle: str, payload: Any, idempotency: str | None = None) -> Prepared:
+        """Check a request; raise an :class:`AppError` saying what to fix. Writes nothing."""
+        request = payload if isinstance(payload, FlagRequest) else flag_request(payload)
         snap = self.current()
         staff = snap.staff(handle)
         if staff is None:
-            raise InputError(
-                f"your handle `{handle}` is not in _staff.yaml on main any more; ask a maintainer",
-                status=403,
-            )
-        entry = snap.entry(entry_id)
+            raise Forbidden(f"你的账号 `{handle}` 已不在 main 的 _staff.yaml 里,请联系维护者")
+        entry = snap.entry(request.entry)
         if entry is None:
-            raise InputError(f"no entry `{entry_id}` on main: check the id", status=404)
+            raise NotFound(f"main 上没有条目 `{request.entry}`,请检查编号")
         proposal = None
         new_text = None
-        if payload.get("proposal") is not None:
-            proposal = parse_proposal(payload["proposal"], entry)
-            new_text = self._apply(snap, entry_id, proposal)
+        if request.proposal is not None:
+            proposal = parse_proposal(request.proposal, entry)
+            new_text = self._apply(snap, request.entry, proposal)
         return Prepared(
-            id=self._new_id(entry_id),
-            entry=entry_id,
-            kind=str(kind),
-            note=note,
+            id=self._new_id(request.entry),
+            entry=request.entry,
+            kind=request.kind,
+            note=request.note,
             handle=handle,
             by_name=staff.name or handle,
             by_email=staff.email,
@@ -178,20 +142,21 @@ class FlagService:
             path=snap.repo_path(entry),
             proposal=proposal.to_json() if proposal else None,
             new_text=new_text,
+            idempotency=idempotency,
         )
 
     def _apply(self, snap: Snapshot, entry_id: str, proposal: Proposal) -> str:
         entry = snap.entry(entry_id)
         if entry is None:
-            raise InputError(f"no entry `{entry_id}` on main: check the id", status=404)
+            raise NotFound(f"main 上没有条目 `{entry_id}`,请检查编号")
         raw = self.store.blob(snap.files[snap.repo_path(entry)][1])
         text = raw.removeprefix(BOM).decode("utf-8")
         crlf = "\r\n" in text
         new_text = apply_proposal(text.replace("\r\n", "\n"), proposal, snap.repo_path(entry))
         errors = snap.check_change(entry.file, new_text, date.today())
         if errors:
-            raise InputError(
-                "the proposal would make the entry invalid; change it and send again",
+            raise BadRequest(
+                "这条建议会让条目无法通过校验(与 `kb validate` 的检查相同),请修改后重新发送",
                 details=[p.format(self.kb_dir) for p in errors],
             )
         if crlf:
@@ -201,27 +166,47 @@ class FlagService:
     def _new_id(self, entry_id: str) -> str:
         while True:
             flag_id = uuid.uuid4().hex[:8]
-            if self.store.resolve(f"refs/heads/flag/{entry_id}/{flag_id}") is None:
+            if self.store.resolve(protocol.branch_ref(entry_id, flag_id)) is None:
                 return flag_id
 
     # -- writing -----------------------------------------------------------------------------
 
     def submit(self, flag: Prepared) -> dict[str, Any]:
-        """Spool, write the branch, push; return ``{id, branch, commit, pushed}``."""
+        """Spool, write the branch, push; return ``{id, branch, commit, pushed}``.
+
+        A git failure before the branch exists forgets the spool item and raises
+        :class:`Unavailable` (503): no ref, and nothing replayed at the next start.
+        """
         record = asdict(flag)
         self.spool.put(record)
-        commit = self._write(record, fresh=True)
+        try:
+            commit = self._write(record, fresh=True)
+        except GitError as exc:
+            log.error("flag %s: git failed, nothing written: %s", flag.id, exc)
+            try:
+                written = self.store.resolve(protocol.branch_ref(flag.entry, flag.id))
+            except GitError:
+                written = None
+            if written is None:
+                self.spool.done(flag.id)
+            raise Unavailable(GIT_FAILED) from None
         pushed = self._push(record, commit)
         return {"id": flag.id, "branch": flag.branch, "commit": commit, "pushed": pushed}
 
-    def recover(self) -> int:
-        """Finish spooled flags left by a crash or a failed push; return how many."""
+    def recover(self, answered: Any = None) -> int:
+        """Finish spooled flags left by a crash or a failed push; return how many.
+        ``answered(slot, body)`` stores the answer of a flag sent with an Idempotency-Key."""
         finished = 0
         for record in self.spool.pending():
             try:
                 commit = self._write(record)
-                if self._push(record, commit) or not self.remote:
+                pushed = self._push(record, commit)
+                if pushed or not self.remote:
                     finished += 1
+                if answered is not None and record.get("idempotency"):
+                    branch = protocol.branch_name(record["entry"], record["id"])
+                    body = {"id": record["id"], "branch": branch, "commit": commit}
+                    answered(record["idempotency"], {**body, "pushed": pushed})
                 log.info("recovered flag %s on %s", record.get("id"), record.get("entry"))
             except Exception:
                 log.exception(
@@ -233,7 +218,7 @@ class FlagService:
         if not self.remote:
             self.spool.done(record["id"])
             return False
-        ref = f"refs/heads/flag/{record['entry']}/{record['id']}"
+        ref = protocol.branch_ref(record["entry"], record["id"])
         try:
             self.store.push(self.remote, ref)
         except GitError as exc:
@@ -258,7 +243,7 @@ class FlagService:
         and create the ref with ``update-ref`` expecting it not to exist.
         """
         flag = Prepared(**{k: v for k, v in record.items() if k in Prepared.__dataclass_fields__})
-        ref = f"refs/heads/{flag.branch}"
+        ref = protocol.branch_ref(flag.entry, flag.id)
         if not fresh:
             existing = self.store.resolve(ref)
             if existing:
@@ -308,39 +293,27 @@ class FlagService:
         assert flag.proposal is not None
         try:
             if entry is None:
-                raise InputError("the entry is no longer on main")
+                raise NotFound("条目已不在 main 上")
             proposal = parse_proposal(flag.proposal, entry)
             return self._apply(snap, flag.entry, proposal), snap.repo_path(entry), ""
-        except InputError as exc:
-            return None, flag.path, f"建议未能自动应用({exc})"
-
-
-def _trailers(message: str) -> dict[str, str]:
-    last = message.strip("\n").split("\n\n")[-1]
-    pairs = (line.split(": ", 1) for line in last.split("\n") if ": " in line)
-    return {key: value for key, value in pairs if key.startswith("Flag-")}
+        except AppError as exc:
+            return None, flag.path, f"建议未能自动应用({exc.message})"
 
 
 def _message(flag: Prepared, applied: bool) -> str:
-    lines = [
-        f"反馈({KIND_LABELS[flag.kind]}): {flag.entry}",
-        "",
-        flag.note,
-        "",
-        f"Flag-Kind: {flag.kind}",
-        f"Flag-Entry: {flag.entry}",
-        f"Flag-By: {flag.handle}",
-        f"Flag-Id: {flag.id}",
-    ]
-    if flag.proposal is not None:
-        proposal = next(iter(flag.proposal))
-        lines.append(f"Flag-Proposal: {proposal}" + ("" if applied else " (not applied)"))
-    return "\n".join(lines) + "\n"
+    proposal = next(iter(flag.proposal)) if flag.proposal is not None else None
+    trailers = protocol.FlagTrailers(
+        kind=flag.kind,
+        entry=flag.entry,
+        by=flag.handle,
+        id=flag.id,
+        proposal=proposal,
+        applied=applied,
+    )
+    return protocol.flag_message(trailers, flag.note)
 
 
 def _record_yaml(flag: Prepared, entry_path: str, note_extra: str) -> str:
-    import json
-
     created = datetime.fromtimestamp(flag.received, UTC).isoformat(timespec="seconds")
     text = (
         "# 知库反馈记录(由反馈服务生成)。审核时请在这个分支上修改条目本身,\n"
@@ -348,7 +321,7 @@ def _record_yaml(flag: Prepared, entry_path: str, note_extra: str) -> str:
         f"id: {flag.id}\n"
         f"entry: {flag.entry}\n"
         f"file: {json.dumps(entry_path, ensure_ascii=False)}\n"
-        f"kind: {flag.kind}  # {KIND_LABELS[flag.kind]}\n"
+        f"kind: {flag.kind}  # {protocol.kind_label(flag.kind)}\n"
         f"by: {yaml_value(flag.by_name, 2)}"
         f"created: {created}\n"
         f"note: {yaml_value(flag.note, 2)}"

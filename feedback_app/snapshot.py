@@ -1,27 +1,40 @@
-"""The knowledge base as it is at one commit of main, loaded once per commit.
+"""The knowledge base as it is at the tip of main: what search *and* flags read.
 
-A snapshot exports ``kb/`` at a commit to a scratch folder (``git archive``,
-never the working tree), loads and validates it with the same code as
-``kb validate``, and keeps the model, the parsed documents and each file's
-blob id. Checking a proposed change then re-reads only the changed file and
-re-runs the cross-entry checks on the cached model.
+A :class:`Snapshot` is the knowledge base at one commit, read with
+:func:`tooling.git.load_at_revision` (``git archive`` into a scratch folder,
+never the working tree), validated with the same code as ``kb validate``,
+with each file's blob id and, built on first use, one search index per
+audience (from :func:`tooling.kb.view.view` only). Checking a proposed change
+re-reads only the changed file and re-runs the cross-entry checks.
+
+:class:`MainSnapshot` is the one snapshot an app process serves: it checks
+at most every ``REF_CHECK_SECONDS`` whether main moved (one ``rev-parse``)
+and then builds the new tip's snapshot, so an uncommitted file is never
+served and a commit on main is seen within that interval.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
+import logging
 import tempfile
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from feedback_app.errors import Unavailable
 from feedback_app.gitstore import GitStore
+from tooling.answer import SearchIndex
 from tooling.errors import Problem, Severity
+from tooling.git import GitError, load_at_revision
 from tooling.kb.check import check
 from tooling.kb.load import LoadResult, load
-from tooling.kb.model import Entry, Staff
+from tooling.kb.model import Entry, KnowledgeBase, Staff
+from tooling.kb.view import SiteAudience, view
+
+log = logging.getLogger(__name__)
 
 
 def _key(problem: Problem) -> tuple[str, str, str]:
@@ -37,6 +50,21 @@ class Snapshot:
     files: dict[str, tuple[str, str]]  # repository path -> (mode, blob id)
     # Contents of the roster and section files, by blob id, for checking a change.
     meta_blobs: dict[str, bytes]
+    today: date = field(default_factory=date.today)
+    _indexes: dict[str, tuple[KnowledgeBase, SearchIndex]] = field(default_factory=dict)
+    _index_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def search_view(self, audience: SiteAudience) -> tuple[KnowledgeBase, SearchIndex]:
+        """What ``audience`` may see (the one audience view) and its search index,
+        built once per snapshot and audience."""
+        found = self._indexes.get(audience)
+        if found is not None:
+            return found
+        with self._index_lock:
+            if audience not in self._indexes:
+                seen = view(self.loaded.kb, audience, self.today)
+                self._indexes[audience] = (seen, SearchIndex.build(seen, audience, self.today))
+            return self._indexes[audience]
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.loaded.kb.entry(entry_id)
@@ -93,29 +121,70 @@ class SnapshotCache:
         self._current: Snapshot | None = None
 
     def get(self, commit: str) -> Snapshot:
+        today = date.today()
+        current = self._current
+        if current is not None and current.commit == commit and current.today == today:
+            return current
         with self._lock:
-            if self._current is None or self._current.commit != commit:
-                self._current = self._build(commit)
-            return self._current
+            current = self._current
+            if current is None or current.commit != commit or current.today != today:
+                current = self._current = self._build(commit, today)
+            return current
 
     def peek(self) -> Snapshot | None:
         """The snapshot held now, without checking main or building anything."""
         return self._current
 
-    def _build(self, commit: str) -> Snapshot:
+    def _build(self, commit: str, today: date) -> Snapshot:
+        started = time.perf_counter()
         files = self.store.ls_tree(commit, self.kb_dir)
-        scratch = Path(tempfile.mkdtemp(prefix="zhiku-snapshot-"))
+        loaded = load_at_revision(self.store.repo, commit, self.kb_dir)
+        problems = loaded.problems + check(loaded, today)
+        blobs = {
+            oid: self.store.blob(oid)
+            for path, (_, oid) in files.items()
+            if path.rsplit("/", 1)[-1] in ("_staff.yaml", "_section.yaml")
+        }
+        log.info(
+            "loaded %s at %s: %d entries in %.2f s",
+            self.kb_dir,
+            commit[:12],
+            len(loaded.kb.entries),
+            time.perf_counter() - started,
+        )
+        return Snapshot(commit, self.kb_dir, loaded, sorted(set(problems)), files, blobs, today)
+
+
+class MainSnapshot:
+    """The snapshot of the tip of ``base_ref``, checked at most every ``interval`` s."""
+
+    def __init__(self, store: GitStore, kb_dir: str, base_ref: str, interval: float) -> None:
+        self.store = store
+        self.base_ref = base_ref
+        self.interval = interval
+        self.cache = SnapshotCache(store, kb_dir)
+        self._checked = 0.0
+        self._tip: str | None = None
+
+    def tip(self) -> str:
+        """Main's commit now (or as of at most ``interval`` seconds ago)."""
+        now = time.monotonic()
+        if self._tip is None or now - self._checked >= self.interval:
+            try:
+                tip = self.store.resolve(self.base_ref)
+            except GitError as exc:
+                log.error("cannot read %s: %s", self.base_ref, exc)
+                raise Unavailable("暂时无法读取知识库仓库,请稍后再试") from None
+            if tip is None:
+                log.error("%s does not exist in %s", self.base_ref, self.store.repo)
+                raise Unavailable(f"仓库里没有 {self.base_ref.removeprefix('refs/heads/')} 分支")
+            self._tip, self._checked = tip, now
+        return self._tip
+
+    def current(self) -> Snapshot:
+        tip = self.tip()
         try:
-            if files:
-                self.store.archive(commit, self.kb_dir, scratch)
-            root = scratch / self.kb_dir
-            loaded = load(root)
-            problems = loaded.problems + check(loaded, date.today())
-            blobs = {
-                oid: (scratch / path).read_bytes()
-                for path, (_, oid) in files.items()
-                if path.rsplit("/", 1)[-1] in ("_staff.yaml", "_section.yaml")
-            }
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        return Snapshot(commit, self.kb_dir, loaded, sorted(set(problems)), files, blobs)
+            return self.cache.get(tip)
+        except GitError as exc:
+            log.error("cannot load the knowledge base at %s: %s", tip[:12], exc)
+            raise Unavailable("暂时无法读取知识库仓库,请稍后再试") from None

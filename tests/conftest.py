@@ -6,10 +6,14 @@ import functools
 import http.server
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +39,13 @@ STAFF_YAML = """\
   team: 售后组
 """
 SECTION_YAML = "title: 报修\norder: 1\n"
+# A team's identity file (tooling.kb.identity); make_kb writes it unless told otherwise.
+SITE_YAML = """\
+name: 测试服务中心
+organisation: 测试物业
+contacts:
+  - {label: 服务热线, phone: "010-1234-5678"}
+"""
 
 
 def entry_yaml(entry_id: str, **fields: Any) -> str:
@@ -58,7 +69,8 @@ def entry_yaml(entry_id: str, **fields: Any) -> str:
 def make_kb(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
     """Write a knowledge base from ``{relative path: text or bytes}``.
 
-    ``_staff.yaml`` and each folder's ``_section.yaml`` are added unless given.
+    ``_staff.yaml``, ``_site.yaml`` and each folder's ``_section.yaml`` are added unless
+    given.
     """
 
     def make(files: dict[str, str | bytes]) -> Path:
@@ -66,6 +78,7 @@ def make_kb(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
         root.mkdir(exist_ok=True)
         files = dict(files)
         files.setdefault("_staff.yaml", STAFF_YAML)
+        files.setdefault("_site.yaml", SITE_YAML)
         for rel in list(files):
             parts = rel.split("/")[:-1]
             for depth in range(1, len(parts) + 1):
@@ -149,6 +162,42 @@ def serve_folder(folder: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+# --- a running server: wait for a page -----------------------------------------------------
+
+SERVE_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        return str(exc.read().decode("utf-8", errors="replace"))
+
+
+def wait_for(url: str, text: str, timeout: float = SERVE_TIMEOUT, present: bool = True) -> float:
+    """Poll ``url`` until its page contains ``text`` (or no longer does, with
+    ``present=False``); return the seconds it took."""
+    start = time.monotonic()
+    last = ""
+    while time.monotonic() - start < timeout:
+        try:
+            last = fetch(url)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            last = ""
+        if last and (text in last) == present:
+            return time.monotonic() - start
+        time.sleep(0.2)
+    state = "appear" if present else "go away"
+    raise AssertionError(f"{text!r} did not {state} at {url} within {timeout} s:\n{last[-2000:]}")
 
 
 def build_arguments(kb: Path, audience: str, out: Path, *, today: str | None = None) -> list[str]:

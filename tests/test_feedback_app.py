@@ -90,7 +90,9 @@ def make_app(repo: Path, tokens: dict[str, Any]) -> Callable[..., Flask]:
         base = {
             "REPO": str(repo),
             "TOKENS_FILE": str(tokens["file"]),
-            "RATE_LIMIT_PER_MINUTE": 1000,
+            "FLAG_RATE_LIMIT": "",
+            "SEARCH_RATE_LIMIT": "",
+            "REF_CHECK_SECONDS": 0,
             "CORS_ORIGINS": "https://kb.example.com",
         }
         return create_app({**base, **config})
@@ -286,7 +288,7 @@ def test_invalid_proposal_is_refused_with_the_validation_message(
 
     assert response.status_code == 400
     assert response.get_json() == {
-        "error": "the proposal would make the entry invalid; change it and send again",
+        "error": "这条建议会让条目无法通过校验(与 `kb validate` 的检查相同),请修改后重新发送",
         "details": [
             "kb/returns/return-window.yaml:20:5: error: 问法“超过 7 天了,还能退吗?”与 本条目:18 "
             "的问法重复 — 同一个问法只能属于一个条目:删掉其中一处,或把两处改写得更具体"
@@ -305,23 +307,23 @@ def test_invalid_proposal_is_refused_with_the_validation_message(
     [
         (
             {"scenario": 2, "answer": "x"},
-            "entry `return-window` has no scenario 2 (0-based): it has 2 (0 to 1)",
+            "条目 `return-window` 没有第 2 个场景(从 0 开始数):它有 2 个(0 到 1)",
         ),
         (
             {"scenario": "1", "answer": "x"},
-            "`proposal.scenario` must be an integer: the 0-based position of the scenario in the entry",
+            "`proposal.scenario` 必须是整数:场景在条目里的序号(从 0 开始)",
         ),
         (
             {"add_scenario": {"case": "x"}},
-            '`proposal.add_scenario` must be {"case": TEXT, "answer": TEXT}',
+            '`proposal.add_scenario` 必须是 {"case": 文本, "answer": 文本}',
         ),
-        ({"add_phrasing": "两行\n问法"}, "`phrasing` must be a single line"),
-        ({"rule": "  "}, "`rule` is empty; write the text"),
+        ({"add_phrasing": "两行\n问法"}, "`phrasing` 只能写一行"),
+        ({"rule": "  "}, "`rule` 是空的,请填写内容"),
         (
             {"replace": "x"},
-            'unknown proposal [\'replace\']: use one of {"rule": TEXT}, {"add_scenario": '
-            '{"case": TEXT, "answer": TEXT}}, {"add_phrasing": TEXT} or '
-            '{"scenario": INDEX, "answer": TEXT}',
+            '未知的建议 replace:请用以下之一 {"rule": 文本}、{"add_scenario": '
+            '{"case": 文本, "answer": 文本}}、{"add_phrasing": 文本} 或 '
+            '{"scenario": 序号, "answer": 文本}',
         ),
     ],
 )
@@ -345,8 +347,8 @@ def test_requests_without_a_valid_token_get_401(client: FlaskClient, repo: Path)
     for response in (missing, wrong, basic, listing):
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == 'Bearer realm="zhiku"'
-    assert missing.get_json()["error"].startswith("sign in: send your personal token")
-    assert wrong.get_json() == {"error": "this token is not valid; ask for a new one"}
+    assert missing.get_json()["error"].startswith("请先登录:在请求头里带上个人令牌")
+    assert wrong.get_json() == {"error": "令牌无效,请找维护者重新生成"}
     assert branches(repo) == []
 
 
@@ -360,7 +362,9 @@ def test_token_for_a_handle_no_longer_in_the_roster_gets_403(
         json={"entry": "return-window", "kind": "wrong", "note": "x"},
     )
     assert response.status_code == 403
-    assert "`ghost` is not in _staff.yaml" in response.get_json()["error"]
+    assert response.get_json() == {
+        "error": "你的账号 `ghost` 已不在 main 的 _staff.yaml 里,请联系维护者"
+    }
 
 
 @pytest.mark.parametrize(
@@ -369,43 +373,43 @@ def test_token_for_a_handle_no_longer_in_the_roster_gets_403(
         (
             {"entry": "no-such-entry", "kind": "wrong", "note": "x"},
             404,
-            "no entry `no-such-entry` on main: check the id",
+            "main 上没有条目 `no-such-entry`,请检查编号",
         ),
         (
             {"entry": "../main", "kind": "wrong", "note": "x"},
             400,
-            "`entry` must be an entry id (lower-case letters, digits and hyphens), e.g. return-window",
+            "`entry` 必须是条目编号(小写字母、数字和连字符),例如 return-window",
         ),
         (
             {"entry": "return-window", "kind": "typo", "note": "x"},
             400,
-            "`kind` must be one of: wrong (答案错误), missing (场景缺失), unclear (表述模糊)",
+            "`kind` 必须是以下之一:wrong (答案错误)、missing (场景缺失)、unclear (表述模糊)",
         ),
         (
             {"entry": "return-window", "kind": "wrong"},
             400,
-            "`note` is required: say in a sentence what is wrong or missing",
+            "缺少 `note`:请用一句话说明哪里有误或缺了什么",
         ),
         (
             {"entry": "return-window", "kind": "wrong", "note": "x\x00y"},
             400,
-            "`note` contains a control character (U+0000); remove it",
+            "`note` 含有控制字符 (U+0000),请删除",
         ),
         (
             {"entry": "return-window", "kind": "wrong", "note": "x", "by": "li-na"},
             400,
-            "unknown field(s) by: the fields are entry, kind, note, proposal",
+            "未知字段 by:可用的字段是 entry、kind、note、proposal",
         ),
         (
             {"entry": "return-window", "kind": "wrong", "note": "长" * 2001},
             413,
-            "`note` is too long (2001 characters; at most 2000)",
+            "`note` 太长(2001 个字符,最多 2000 个)",
         ),
         (
             [1, 2],
             400,
-            'send a JSON object: {"entry": ID, "kind": "wrong", "note": TEXT, '
-            '"proposal": optional}',
+            '请发送一个 JSON 对象:{"entry": 条目编号, "kind": "wrong", "note": 说明, '
+            '"proposal": 可选}',
         ),
     ],
 )
@@ -430,28 +434,31 @@ def test_oversize_body_and_non_json_are_refused(
     )
     assert (response.status_code, response.get_json()) == (
         413,
-        {"error": "the request is too large (at most 64 KB)"},
+        {"error": "请求太大(最多 64 KB)"},
     )
     form = client.post("/api/flags", data={"entry": "x"}, headers=auth(tokens))
     assert (form.status_code, form.get_json()) == (
         400,
-        {"error": "send JSON with `Content-Type: application/json`"},
+        {"error": "请发送 JSON,并带上 `Content-Type: application/json`"},
     )
     broken = client.post(
         "/api/flags", data="{", content_type="application/json", headers=auth(tokens)
     )
-    assert (broken.status_code, broken.get_json()) == (400, {"error": "the body is not valid JSON"})
+    assert (broken.status_code, broken.get_json()) == (
+        400,
+        {"error": "请求体不是有效的 JSON(须为 UTF-8 编码)"},
+    )
     assert branches(repo) == []
 
 
 def test_rate_limit_per_token(
     make_app: Callable[..., Flask], tokens: dict[str, Any], repo: Path
 ) -> None:
-    client = make_app(RATE_LIMIT_PER_MINUTE=2).test_client()
+    client = make_app(FLAG_RATE_LIMIT="2 per minute").test_client()
     assert [flag(client, tokens).status_code for _ in range(2)] == [201, 201]
     limited = flag(client, tokens)
     assert limited.status_code == 429
-    assert limited.get_json()["error"].startswith("too many flags; try again in ")
+    assert limited.get_json()["error"].startswith("请求太频繁,请 ")
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     other = client.post(
         "/api/flags",
@@ -467,10 +474,13 @@ def test_rate_limit_from_the_environment(
 ) -> None:
     monkeypatch.setenv("ZHIKU_REPO", str(repo))
     monkeypatch.setenv("ZHIKU_TOKENS_FILE", str(tokens["file"]))
-    monkeypatch.setenv("ZHIKU_RATE_LIMIT_PER_MINUTE", "1")
+    monkeypatch.setenv("ZHIKU_FLAG_RATE_LIMIT", "1 per minute")
     monkeypatch.setenv("ZHIKU_MAX_CONTENT_LENGTH", "2048")
     app = create_app()
-    assert (app.config["RATE_LIMIT_PER_MINUTE"], app.config["MAX_CONTENT_LENGTH"]) == (1, 2048)
+    assert (app.config["FLAG_RATE_LIMIT"], app.config["MAX_CONTENT_LENGTH"]) == (
+        "1 per minute",
+        2048,
+    )
     client = app.test_client()
     assert [flag(client, tokens).status_code for _ in range(2)] == [201, 429]
 
@@ -530,7 +540,7 @@ def test_failed_push_is_kept_and_retried_on_start(
 
 
 def _service(app: Flask) -> FlagService:
-    service = app.extensions["zhiku_flags"].service
+    service = app.extensions["zhiku"].service
     assert isinstance(service, FlagService)
     return service
 
@@ -842,9 +852,14 @@ def test_kb_feedback_serve_runs_the_app(repo: Path, tokens: dict[str, Any]) -> N
     )
     try:
         assert process.stderr is not None
-        line = process.stderr.readline()
-        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-        assert match, line
+        lines = []
+        while not (
+            match := re.search(
+                r"listening on (http://127\.0\.0\.1:\d+)", lines[-1] if lines else ""
+            )
+        ):
+            lines.append(process.stderr.readline())
+            assert lines[-1], "".join(lines)
         url = match.group(1)
         with urllib.request.urlopen(f"{url}/healthz", timeout=10) as response:
             assert response.status == 200

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from feedback_app import proposals
-from feedback_app.proposals import InputError, Proposal, apply_proposal
+from feedback_app import validation
+from feedback_app import yamledit as proposals
+from feedback_app.errors import BadRequest as InputError
+from feedback_app.validation import Proposal
+from feedback_app.yamledit import apply_proposal
 from tooling.kb.yamlio import parse
 
 
@@ -120,16 +123,22 @@ def test_an_edit_that_does_not_read_back_is_refused(monkeypatch: pytest.MonkeyPa
     with pytest.raises(InputError) as caught:
         apply_proposal("id: a\nrule: r\n", Proposal("rule", "新"), "kb/x/a.yaml")
     assert str(caught.value) == (
-        "the proposal cannot be applied to kb/x/a.yaml automatically (the edited file did not "
-        "read back as intended); send the flag without a proposal and describe the fix in the "
-        "note"
+        "这条建议无法自动应用到 kb/x/a.yaml(改动后的文件读回来与预期不符);"
+        "请不带建议发送反馈,在说明里写清楚怎么改"
     )
 
 
 def test_control_characters_and_tabs(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert proposals.clean_text("\tA\r\nB\t", "rule", multiline=True) == "A\nB"
+    assert validation.clean_text("\tA\r\nB\t", "rule", multiline=True) == "A\nB"
     with pytest.raises(InputError, match=r"U\+2028"):
-        proposals.clean_text("a\u2028b", "rule", multiline=True)
+        validation.clean_text("a\u2028b", "rule", multiline=True)
+    # Bidi overrides and zero-width characters make text read differently from what it is.
+    for invisible in ("\u202e", "\u2066", "\u200b", "\u200d", "\ufeff"):
+        with pytest.raises(InputError) as caught:
+            validation.clean_text(f"退货{invisible}规则", "note", multiline=True)
+        assert str(caught.value) == (
+            f"`note` 含有不可见的格式字符 (U+{ord(invisible):04X},双向控制符或零宽字符),请删除"
+        )
 
 
 def test_crlf_and_bom_files_keep_their_line_endings(

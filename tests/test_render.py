@@ -152,10 +152,10 @@ def test_section_page_lists_entries_with_first_rule_line(make_kb: KbFactory) -> 
         "# 订单与退货\n\n"
         "上级栏目：[电商售后](../index.md) · [返回首页](../../index.md)\n\n"
         "## 问题列表\n\n"
+        "- [退款多久到账?](refund-timeline.md)<br>\n"
+        '  <span class="zhiku-summary">核心规则第一行。</span>\n'
         "- [退款审批流程是什么?](refund-approval.md) "
         '<span class="zhiku-badge zhiku-badge--internal">内部</span><br>\n'
-        '  <span class="zhiku-summary">核心规则第一行。</span>\n'
-        "- [退款多久到账?](refund-timeline.md)<br>\n"
         '  <span class="zhiku-summary">核心规则第一行。</span>\n\n'
     )
 
@@ -163,14 +163,14 @@ def test_section_page_lists_entries_with_first_rule_line(make_kb: KbFactory) -> 
 def test_home_page_search_first_then_sections_and_recent(make_kb: KbFactory) -> None:
     kb = load_kb(make_kb({**SECTIONS, **COMPANIONS}))
     home = render_site(kb, "public", TODAY)["index.md"]
-    assert home.index("data-zhiku-search") < home.index("## 栏目") < home.index("## 最近核对")
+    assert home.index("data-zhiku-search") < home.index("## 按栏目查看") < home.index("## 最近更新")
     assert (
         "- **[电商售后](shop/index.md)**（1 条）：商城客服\n\n    [订单与退货](shop/orders/index.md)\n\n"
         in home
     )
     assert (
         "- [退款多久到账?](shop/orders/refund-timeline.md) · "
-        '<span class="zhiku-date">2026-10-01</span>'
+        '<span class="zhiku-date">2026年10月1日</span>'
     ) in home
     assert "元旦放假通知" not in home  # expired
 
@@ -182,7 +182,7 @@ def test_recent_lists_ten_most_recently_reviewed(make_kb: KbFactory) -> None:
     }
     kb = load_kb(make_kb(files))
     home = render_site(kb, "public", TODAY)["index.md"]
-    recent = home.split("## 最近核对")[1]
+    recent = home.split("## 最近更新")[1]
     assert recent.count("\n- [") == 10
     assert recent.index("e11") < recent.index("e02")
     assert "e01 怎么办" not in recent and "e00 怎么办" not in recent
@@ -249,7 +249,7 @@ def test_md_text_escapes_markdown_and_html() -> None:
 
 
 def test_block_makes_writers_lists_real_lists() -> None:
-    from tooling.site.render import block
+    from tooling.site.markup import block
 
     written = "处理步骤：\n1. 关总阀\n2. 报修\n**责任**：\n- 公共部分\n  - 物业负责\n"
     assert block(written) == (
@@ -262,7 +262,27 @@ def test_block_makes_writers_lists_real_lists() -> None:
 def test_rule_lists_render_as_html_lists() -> None:
     import markdown
 
-    from tooling.site.render import block
+    from tooling.site.markup import block
 
     html = markdown.markdown(block("请按以下步骤处理：\n1. 关总阀\n2. 报修\n"))
     assert "<ol>" in html and "<li>关总阀</li>" in html
+
+
+def test_pages_are_inert_even_when_validation_is_bypassed(make_kb: KbFactory) -> None:
+    """`kb serve` keeps entries whose only errors are check-stage ones (unsafe-html
+    included) on the site, so rendering itself must sanitize."""
+    from security.htmlcheck import active_content
+
+    from tooling.kb.load import load
+
+    rule = '|\n  <script>alert(1)</script>[a](jav&#x61;script:x)\n  <img src=x onerror="x()">'
+    scenarios = '\n  - case: <b onclick=x>c</b>\n    answer: "[x](https://e.com){ onclick=x }"'
+    links = "\n  - title: <svg onload=x>\n    url: https://e.com/>)<svg/onload=alert(1)>"
+    files = {"repairs/x.yaml": entry_yaml("x", rule=rule, scenarios=scenarios, links=links)}
+    loaded = load(make_kb(files))
+    assert [e.id for e in loaded.kb.entries] == ["x"]
+    for audience in ("public", "staff"):
+        page = render_site(loaded.kb, audience, TODAY)["repairs/x.md"]
+        assert active_content(page) == [], audience
+        assert "<script" not in page and "<img" not in page and "<svg" not in page
+        assert "&lt;b onclick=x&gt;c&lt;/b&gt;" in page  # plain fields: escaped, visible

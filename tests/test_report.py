@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from conftest import STAFF_YAML, entry_yaml, git
 
+import tooling.git
 from tooling.cli import main
 from tooling.report import history as git_history
 from tooling.report.compute import make_report
@@ -259,9 +260,9 @@ def test_history_is_read_with_one_git_log(flag_repo: Path, monkeypatch: pytest.M
         calls.append(cmd)
         return real_popen(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(git_history.subprocess, "Popen", popen)
+    monkeypatch.setattr(tooling.git.subprocess, "Popen", popen)  # the one git runner
     history = git_history.read_history(flag_repo, "main")
-    verbs = sorted(cmd[3] for cmd in calls)
+    verbs = sorted(cmd[1] for cmd in calls)
     assert verbs == ["for-each-ref", "log", "rev-parse"]
     # initial, 5 accepted flags (f7 f6 f1 f9 f2), 4 merges (f9 fast-forward), 1 edit, 5 open
     assert len(history.commits) == 1 + 5 + 4 + 1 + 5
@@ -398,7 +399,7 @@ def test_cli_text(flag_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for heading in ("== 知识健康 ==", "== 待处理反馈 ==", "== 贡献榜 ==", "== 缺失知识 =="):
         assert heading in out
     assert "张伟 (zhang-wei):过期未复核 1,即将到期 1,已过期 0" in out
-    assert "stale-one  答案有误 (wrong)  2 条,最早 10 天前  负责人 张伟 (zhang-wei)" in out
+    assert "stale-one  答案错误 (wrong)  2 条,最早 10 天前  负责人 张伟 (zhang-wei)" in out
     board = out.split("== 贡献榜 ==")[1].split("==")[0].splitlines()
     assert [line.split() for line in board[2:5]] == [
         ["1", "李娜", "(li-na)", "3", "2", "9"],
@@ -418,7 +419,7 @@ def test_cli_markdown(flag_repo: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "| 1 | 李娜 | 3 | 2 | 9 |" in out
     # --format markdown is read outside the site: questions, not links, and no code font.
     assert (
-        "| stale-one 怎么办? | 答案有误 | 2 | 10 天 | 张伟 | "
+        "| stale-one 怎么办? | 答案错误 | 2 | 10 天 | 张伟 | "
         "张伟（2026-11-15，10 天前）：f5 的说明:答案不对。<br>"
         "王芳（2026-11-21，4 天前）：f4 的说明:答案不对。 |"
     ) in out
@@ -465,12 +466,12 @@ def test_site_pages_from_git_history(flag_repo: Path) -> None:
     assert "## 待处理反馈" in health
     # Entries link to their pages; every open flag shows who raised it and their note.
     assert (
-        "| [stale-one 怎么办?](<../repairs/stale-one.md>) | 答案有误 | 2 | 10 天 | 张伟 | "
+        "| [stale-one 怎么办?](<../repairs/stale-one.md>) | 答案错误 | 2 | 10 天 | 张伟 | "
         "张伟（2026-11-15，10 天前）：f5 的说明:答案不对。<br>"
         "王芳（2026-11-21，4 天前）：f4 的说明:答案不对。 |"
     ) in health
     assert (
-        "| 知识库里没有的条目 no-such-entry | 说得不清 | 1 | 3 天 | 无负责人 | "
+        "| 知识库里没有的条目 no-such-entry | 表述模糊 | 1 | 3 天 | 无负责人 | "
         "李娜（2026-11-22，3 天前）：f8 的说明:答案不对。 |"
     ) in health
     assert (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,6 @@ from tooling.report.compute import build_report, make_report
 from tooling.report.missing import (
     bigram_nearest,
     cluster_queries,
-    default_queries_log,
     normalize_query,
     queries_log_path,
     read_queries_log,
@@ -251,9 +251,11 @@ def test_the_floor_is_the_engines_threshold() -> None:
     assert suggestion_floor(object()) == CONFIDENCE_THRESHOLD
 
 
-def test_the_log_is_read_beside_the_repository_by_default(tmp_path: Path) -> None:
+def test_the_log_is_read_where_the_app_writes_it_by_default(tmp_path: Path) -> None:
     repo = tmp_path / "kb-repo"
-    assert default_queries_log(repo) == tmp_path / "kb-repo-unanswered.jsonl"
-    assert queries_log_path(None, repo) == tmp_path / "kb-repo-unanswered.jsonl"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    expected = (repo / ".git" / "zhiku-unanswered.jsonl").resolve()
+    assert queries_log_path(None, repo) == expected
     assert queries_log_path(str(tmp_path / "x.jsonl"), repo) == tmp_path / "x.jsonl"
     assert queries_log_path(None, None) is None
+    assert queries_log_path(None, tmp_path / "not-a-repo") is None

@@ -127,7 +127,7 @@ def test_public_entry_page(eval_sites: dict[str, Path]) -> None:
     html = (eval_sites["public"] / "groupbuy/pickup/pickup-code/index.html").read_text()
     assert ">取货码在哪里看？</h1>" in html
     assert ">其他问法</h2>" in html
-    assert "最近核对：2026-10-19" in html
+    assert "最近核对：2026年10月19日" in html
     for staff_only in (
         "zhiku-feedback",
         "zhiku-copy",
@@ -172,7 +172,8 @@ def test_navigation_lists_sections_not_entries(eval_sites: dict[str, Path]) -> N
 
 def test_home_page_search_first(eval_sites: dict[str, Path]) -> None:
     html = (eval_sites["public"] / "index.html").read_text()
-    assert html.index("data-zhiku-search") < html.index(">栏目</h2>") < html.index(">最近核对</h2>")
+    search, sections = html.index("data-zhiku-search"), html.index(">按栏目查看</h2>")
+    assert search < sections < html.index(">最近更新</h2>")
 
 
 def test_material_search_index_and_chinese_config(eval_sites: dict[str, Path]) -> None:

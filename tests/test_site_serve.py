@@ -4,53 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, entry_yaml
+from conftest import REPO_ROOT, SERVE_TIMEOUT, entry_yaml, fetch, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 
 KB_CMD = str(Path(sys.executable).with_name("kb"))
-TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return str(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        return str(exc.read().decode("utf-8", errors="replace"))
-
-
-def wait_for(url: str, text: str, timeout: float = TIMEOUT, present: bool = True) -> float:
-    """Poll ``url`` until its page contains ``text`` (or no longer does, with
-    ``present=False``); return the seconds it took."""
-    start = time.monotonic()
-    last = ""
-    while time.monotonic() - start < timeout:
-        try:
-            last = fetch(url)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            last = ""
-        if last and (text in last) == present:
-            return time.monotonic() - start
-        time.sleep(0.2)
-    state = "appear" if present else "go away"
-    raise AssertionError(f"{text!r} did not {state} at {url} within {timeout} s:\n{last[-2000:]}")
 
 
 @pytest.fixture
@@ -107,7 +71,7 @@ def test_serve_picks_up_an_edited_yaml_file(served: tuple[str, Path, Path]) -> N
         encoding="utf-8",
     )
     took = wait_for(page, "先关总阀再报修。")
-    assert took < TIMEOUT
+    assert took < SERVE_TIMEOUT
     assert log.read_text().count("pages rendered for the staff site") >= 2
 
 
@@ -118,7 +82,7 @@ def test_serve_shows_validation_errors_and_keeps_running(served: tuple[str, Path
     path.write_text(good.replace("owner: zhang-wei", "owner: nobody"), encoding="utf-8")
     # The error shows on every page (here the home page) and in the terminal.
     wait_for(base, "知识库有 1 个错误")
-    assert "repairs/leak.yaml:3:8: error:" in fetch(base)
+    assert "<code>repairs/leak.yaml:3:8</code> 负责人 `nobody` 不在 _staff.yaml 里" in fetch(base)
     assert "repairs/leak.yaml:3:8: error:" in log.read_text()
     path.write_text(good, encoding="utf-8")
     wait_for(base, "知识库有", present=False)

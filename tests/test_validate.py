@@ -256,18 +256,61 @@ def test_script_html_in_markdown_fields(make_kb: MakeKb) -> None:
     )
     scenarios = '\n  - case: 情况\n    answer: <a href="#" onclick="steal()">点</a>'
     root = make_kb({"repairs/x.yaml": entry_yaml("x", rule=rule, scenarios=scenarios)})
-    hint = (
-        "条目里不能写 <script>、<iframe>、on...= 事件属性或 javascript: 链接;"
-        "用普通文字或 Markdown 链接 [标题](https://…) 代替"
+    tag_hint = (
+        "条目里只能用 Markdown 写格式(**加粗**、列表、表格、[标题](https://…) 链接);删掉这个标签"
     )
     assert only(root, "repairs/x.yaml") == [
-        f"repairs/x.yaml:6: error: `rule` 里有可以执行脚本的内容 `<script` — {hint}",
-        f"repairs/x.yaml:7: error: `rule` 里有可以执行脚本的内容 `<img src=x onerror=` — {hint}",
-        f"repairs/x.yaml:8: error: `rule` 里有可以执行脚本的内容 `javascript:` — {hint}",
-        f"repairs/x.yaml:9: error: `rule` 里有可以执行脚本的内容 `<iframe` — {hint}",
-        f"repairs/x.yaml:12: error: `scenarios[1].answer` 里有可以执行脚本的内容 "
-        f'`<a href="#" onclick=` — {hint}',
+        "repairs/x.yaml:6:3: error: `rule` 里的标签 `<script>` 不允许使用,"
+        f"会连同里面的内容一起被去掉 — {tag_hint}",
+        f"repairs/x.yaml:7:3: error: `rule` 里的标签 `<img>` 不允许使用,会被去掉 — {tag_hint}",
+        "repairs/x.yaml:8:7: error: `rule` 里的链接地址 `javascript:alert(1)` 不是 "
+        "http/https/mailto/tel 链接,会被去掉 — "
+        "链接只能以 http://、https://、mailto: 或 tel: 开头,或是站内的相对地址",
+        f"repairs/x.yaml:9:3: error: `rule` 里的标签 `<iframe>` 不允许使用,会被去掉 — {tag_hint}",
+        "repairs/x.yaml:12:25: error: `scenarios[1].answer` 里的属性 `onclick`(`<a>` 标签上)"
+        "不允许使用,会被去掉 — 删掉这个属性:条目里的 HTML 只能是 <br>、<b> 这类简单标签,"
+        "链接请写成 [标题](https://…)",
     ]
+
+
+def test_attr_list_braces_and_obfuscated_links_are_refused(make_kb: MakeKb) -> None:
+    """The two proposals of issue 10: braces that attr_list would have made an event
+    handler, and an entity-encoded ``javascript:`` link."""
+    scenarios = (
+        "\n  - case: 甲\n"
+        '    answer: 详见[说明](https://example.com){ onmouseover="alert(1)" }\n'
+        "  - case: 乙\n"
+        "    answer: |\n      先看这里。\n      [点我](jav&#x61;script:alert(1))"
+    )
+    root = make_kb({"repairs/x.yaml": entry_yaml("x", scenarios=scenarios)})
+    assert only(root, "repairs/x.yaml") == [
+        "repairs/x.yaml:9:40: error: `scenarios[1].answer` 里的属性写法 "
+        '`{ onmouseover="alert(1)" }` 不支持,会原样显示成文字 — '
+        "删掉这对花括号和里面的内容;链接写成 [标题](https://…) 即可,不能加属性",
+        "repairs/x.yaml:13:12: error: `scenarios[2].answer` 里的链接地址 `javascript:alert(1)` "
+        "不是 http/https/mailto/tel 链接,会被去掉 — "
+        "链接只能以 http://、https://、mailto: 或 tel: 开头,或是站内的相对地址",
+    ]
+
+
+def test_plain_fields_are_checked_too(make_kb: MakeKb) -> None:
+    phrasings = "\n  - x 问法一\n  - <svg onload=alert(1)> 问法二"
+    root = make_kb({"repairs/x.yaml": entry_yaml("x", phrasings=phrasings)})
+    assert only(root, "repairs/x.yaml") == [
+        "repairs/x.yaml:12:5: error: `phrasings[2]` 里的标签 `<svg>` 不允许使用,会被去掉 — "
+        "条目里只能用 Markdown 写格式(**加粗**、列表、表格、[标题](https://…) 链接);删掉这个标签"
+    ]
+
+
+def test_benign_markup_has_no_html_problems(make_kb: MakeKb) -> None:
+    rule = (
+        "|\n  **注意**:A&B 两栋 <br> 统一处理,详见[公告](https://example.com/a?x=1&y=2)。\n"
+        "  | 楼栋 | 时间 |\n  |:--|--:|\n  | 1 号楼 | 9:00 |\n\n"
+        "  1. 关总阀\n  2. 报修\n    - 公共部分\n\n"
+        "  电话 [0571-6600](tel:0571-6600),邮件 <help@example.com>,价格 < 5 元,`<b>` 是代码。"
+    )
+    root = make_kb({"repairs/x.yaml": entry_yaml("x", rule=rule)})
+    assert only(root, "repairs/x.yaml") == []
 
 
 def test_section_without_title(make_kb: MakeKb) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 from tooling.errors import UsageError
+from tooling.git import find_toplevel
 from tooling.kb.diff import diff, format_markdown, format_text
 
 NAME = "diff"
@@ -39,15 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _repo_and_path(kb: str) -> tuple[Path, str]:
     folder = Path(kb).resolve()
     probe = folder if folder.is_dir() else folder.parent
-    done = subprocess.run(
-        ["git", "-C", str(probe), "rev-parse", "--show-toplevel"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
+    top = find_toplevel(probe)
+    if top is None:
         raise UsageError(f"{kb} is not inside a git repository")
-    top = Path(done.stdout.strip())
     return top, folder.relative_to(top).as_posix()
 
 

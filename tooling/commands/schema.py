@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from tooling.kb.identity import SITE_SCHEMA
 from tooling.kb.schema import ENTRY_SCHEMA, SECTION_SCHEMA, STAFF_SCHEMA, SYNONYMS_SCHEMA
 
 NAME = "schema"
@@ -17,6 +18,7 @@ SCHEMAS = {
     "section": SECTION_SCHEMA,
     "staff": STAFF_SCHEMA,
     "synonyms": SYNONYMS_SCHEMA,
+    "site": SITE_SCHEMA,
 }
 
 

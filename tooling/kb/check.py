@@ -6,7 +6,6 @@ returning the model and every problem sorted by file and line.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,16 +18,9 @@ from tooling.errors import Problem, Severity
 from tooling.kb.load import LoadCache, LoadResult, load
 from tooling.kb.model import Entry, KnowledgeBase
 from tooling.kb.schema import field_label
-from tooling.kb.yamlio import Document, text_line
+from tooling.kb.yamlio import Document, text_position
+from tooling.site.markup import SanitizerProblem, sanitizer_problems
 
-# HTML that can run script once a Markdown field is rendered into a page.
-UNSAFE_HTML = re.compile(
-    r"<\s*(script|iframe|object|embed|frame|frameset|base|meta|link|style|form)\b"
-    r"|<[^>]*\son[a-z]+\s*="
-    r"|(java|vb)script\s*:"
-    r"|data\s*:\s*text/html",
-    re.IGNORECASE,
-)
 EXPIRY_SOON_DAYS = 14
 
 
@@ -215,24 +207,38 @@ def _strings(
             yield from _strings(sub, (*path, i))
 
 
+def _locate(text: str, problem: SanitizerProblem) -> tuple[int, int]:
+    """(line, column) offsets, 0-based, of the first needle found in ``text``; (0, 0) if none."""
+    folded = text.lower()
+    for needle in problem.needles:
+        at = folded.find(needle.lower()) if needle else -1
+        if at >= 0:
+            line_start = text.rfind("\n", 0, at) + 1
+            return text.count("\n", 0, at), at - line_start
+    return 0, 0
+
+
 def _check_html(rel: str, doc: Document) -> list[Problem]:
+    """Every text field through the sanitizer: what it would remove or change is an error.
+
+    All strings are checked, not only the Markdown fields (rule, answers): plain
+    fields are escaped on the pages, but nothing that only makes sense as an
+    attack belongs in a phrasing either. ``url`` values are checked by the schema.
+    """
     problems = []
     for path, text in _strings(doc.data, ()):
-        if path[-1:] == ("url",):  # links are checked by the schema (http/https only)
+        if path[-1:] == ("url",):
             continue
-        for match in UNSAFE_HTML.finditer(text):
-            offset = text.count("\n", 0, match.start())
-            line = text_line(doc, path, offset)
-            field = field_label(path)
+        for found in sanitizer_problems(text):
+            line, col = text_position(doc, path, *_locate(text, found))
             problems.append(
                 Problem(
                     rel,
                     line,
-                    0,
+                    col,
                     Severity.ERROR,
-                    f"`{field}` 里有可以执行脚本的内容 `{match.group(0).strip()}`",
-                    "条目里不能写 <script>、<iframe>、on...= 事件属性或 javascript: 链接;"
-                    "用普通文字或 Markdown 链接 [标题](https://…) 代替",
+                    f"`{field_label(path)}` 里的{found.message}",
+                    found.hint,
                     "unsafe-html",
                 )
             )

@@ -1,23 +1,19 @@
 """Compare the knowledge base at two git revisions: entries added, removed, changed.
 
-Each revision's ``kb/`` tree is exported with ``git archive`` into a temporary
-folder and loaded with the normal loader, so the comparison sees exactly what
-the site and search would see.
+Each revision's ``kb/`` tree is read with :func:`tooling.git.kb_at_revision`
+(``git archive`` into a temporary folder, then the normal loader), so the
+comparison sees exactly what the site and search would see.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import subprocess
-import tarfile
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from tooling.errors import UsageError
-from tooling.kb.load import load
-from tooling.kb.model import Entry, KnowledgeBase
+from tooling.git import GitError, kb_at_revision
+from tooling.kb.model import Entry
 
 log = logging.getLogger(__name__)
 
@@ -47,38 +43,18 @@ class KbDiff:
         return not (self.added or self.removed or self.changed)
 
 
-def _git(repo: Path, *args: str) -> bytes:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
-    if done.returncode != 0:
-        raise UsageError(done.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed")
-    return done.stdout
-
-
-def load_at(repo: Path, rev: str, kb_path: str, into: Path) -> KnowledgeBase:
-    """Load the knowledge base folder ``kb_path`` as it is at ``rev``."""
-    _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    listing = _git(repo, "ls-tree", "--name-only", rev, "--", kb_path).strip()
-    into.mkdir(parents=True, exist_ok=True)
-    if listing:
-        archive = _git(repo, "archive", "--format=tar", rev, "--", kb_path)
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(into, filter="data")
-    root = into / kb_path
-    if not root.is_dir():
-        return KnowledgeBase(root, (), (), ())
-    return load(root).kb
-
-
 def _changed_fields(old: Entry, new: Entry) -> tuple[str, ...]:
     return tuple(name for name in COMPARED if getattr(old, name) != getattr(new, name))
 
 
 def diff(repo: Path, base: str, head: str, kb_path: str = "kb") -> KbDiff:
     """Entries added, removed and changed from ``base`` to ``head``."""
-    with tempfile.TemporaryDirectory(prefix="zhiku-diff-") as tmp:
-        log.debug("loading %s at %s and %s", kb_path, base, head)
-        old = {e.id: e for e in load_at(repo, base, kb_path, Path(tmp) / "base").entries}
-        new = {e.id: e for e in load_at(repo, head, kb_path, Path(tmp) / "head").entries}
+    log.debug("loading %s at %s and %s", kb_path, base, head)
+    try:
+        old = {e.id: e for e in kb_at_revision(repo, base, kb_path).entries}
+        new = {e.id: e for e in kb_at_revision(repo, head, kb_path).entries}
+    except GitError as exc:
+        raise UsageError(exc.stderr.strip() or str(exc)) from None
 
     def change(entry: Entry, changed: tuple[str, ...] = ()) -> EntryChange:
         return EntryChange(entry.id, entry.question, entry.file, changed)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tooling.errors import Problem, Severity
+from tooling.kb.identity import load_site
 from tooling.kb.model import (
     DEFAULT_REVIEW_EVERY,
     Duration,
@@ -119,6 +120,7 @@ def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
     staff = _load_staff(root, result)
     synonyms = _load_synonyms(root, result)
     seen: set[str] = set()
+    site = load_site(root, _read, problems)
     sections: list[Section] = []
     entries: list[Entry] = []
     for path in sorted(root.rglob("*")):
@@ -181,6 +183,7 @@ def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
         sections=tuple(sorted(sections, key=lambda s: (s.parent, s.order, s.path))),
         staff=tuple(staff),
         synonyms=tuple(synonyms),
+        site=site,
     )
     return result
 
@@ -395,6 +398,7 @@ def _entry_from(data: dict[str, Any], doc: Document, rel: str, section: str) -> 
         links=tuple(Link(str(x["title"]), str(x["url"])) for x in data.get("links") or ()),
         review_every=Duration.parse(str(data.get("review_every", ""))) or DEFAULT_REVIEW_EVERY,
         expires=_as_date(expires) if expires else None,
+        order=data["order"] if isinstance(data.get("order"), int) else None,
         positions=doc.positions,
     )
 

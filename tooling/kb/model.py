@@ -113,6 +113,43 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """One way to reach the team: a phone number, or a text such as a WeChat account's name."""
+
+    label: str
+    phone: str = ""
+    text: str = ""
+
+    @property
+    def tel(self) -> str:
+        """The phone number as a ``tel:`` URI target (digits, ``+`` and ``,`` only), or ``""``."""
+        return "".join(ch for ch in self.phone if ch.isdigit() or ch in "+,")
+
+
+DEFAULT_SITE_NAME = "知库"
+
+
+@dataclass(frozen=True)
+class SiteIdentity:
+    """The team's identity from ``_site.yaml``: one place for the name and the contacts.
+
+    ``logo`` is the logo's path relative to the knowledge-base root, or ``""``.
+    """
+
+    name: str = DEFAULT_SITE_NAME
+    organisation: str = ""
+    description_public: str = ""
+    description_staff: str = ""
+    contacts: tuple[Contact, ...] = ()
+    hours: str = ""
+    address: str = ""
+    logo: str = ""
+
+    def description(self, audience: str) -> str:
+        return self.description_staff if audience == "staff" else self.description_public
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     question: str
@@ -131,6 +168,9 @@ class Entry:
     links: tuple[Link, ...] = ()
     review_every: Duration = DEFAULT_REVIEW_EVERY
     expires: date | None = None
+    # Position inside the section, set by writers (lower first); unset entries follow,
+    # by question in pinyin order.
+    order: int | None = None
     # (line, col) of every key and value, by field path: ("phrasings", 2) -> (14, 5).
     positions: dict[FieldPath, tuple[int, int]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
@@ -167,6 +207,7 @@ class KnowledgeBase:
     sections: tuple[Section, ...]
     staff: tuple[Staff, ...]
     synonyms: tuple[tuple[str, ...], ...] = ()
+    site: SiteIdentity = SiteIdentity()
 
     def entry(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)

@@ -159,6 +159,11 @@ ENTRY_SCHEMA: dict[str, Any] = {
             "description": "到期日(限时通知用):过了这一天条目不再出现在站点上",
             "x-fix": "写成 YYYY-MM-DD,例如 2027-01-13",
         },
+        "order": {
+            "type": "integer",
+            "description": "在栏目里的位置，数字小的在前；不写的条目排在后面，按标准问的拼音排序",
+            "x-fix": "写一个整数，例如 `order: 1`",
+        },
     },
 }
 
@@ -243,6 +248,11 @@ def _type_of(value: Any) -> str:
     return type(value).__name__
 
 
+# What starter files (`kb new`, `kb init`) put where a writer must write something:
+# a value still containing it fails validation, so an untouched starter never ships.
+PLACEHOLDER = "【待填写"
+
+
 def field_label(path: tuple[str | int, ...]) -> str:
     parts: list[str] = []
     for part in path:
@@ -289,10 +299,14 @@ def _check(
             )
             return
         props: dict[str, Any] = schema.get("properties", {})
+        # A misspelt key (`phrasing:`) is one mistake: report the unknown key with the
+        # right name as the hint, not also "missing `phrasings`".
+        meant: set[str] = set()
         for key in value:
             if key not in props and schema.get("additionalProperties") is False:
                 kline, kcol = doc.key_positions.get((*path, key), (line, col))
                 close = difflib.get_close_matches(str(key), list(props), n=1, cutoff=0.6)
+                meant.update(close)
                 hint = f"是不是想写 `{close[0]}`?" if close else f"可用的字段:{', '.join(props)}"
                 where = f"`{name}` 里" if path else ""
                 out.append(
@@ -307,7 +321,7 @@ def _check(
                     )
                 )
         for key in schema.get("required", []):
-            if key not in value:
+            if key not in value and key not in meant:
                 where = f"`{name}` 缺少" if path else "缺少"
                 sub = props.get(key, {})
                 out.append(
@@ -362,7 +376,13 @@ def _check(
         if isinstance(text, bool):
             err(f"`{name}` 应该是文字,现在被读成了布尔值", '给这个值加上引号,例如 `"yes"`', "type")
             return
-        if "enum" in schema and text not in schema["enum"]:
+        if PLACEHOLDER in text:
+            err(
+                f"`{name}` 还是模板里的占位内容：{_placeholder(text)}",
+                "把【待填写…】连同括号换成真实内容；不需要的可选字段可以整段删掉",
+                "placeholder",
+            )
+        elif "enum" in schema and text not in schema["enum"]:
             err(f"`{name}` 的值 `{text}` 不在可选范围内", fix, "enum")
         elif schema.get("minLength") and not text.strip():
             err(f"`{name}` 是空的", fix or "填写内容,或删掉这一行", "empty-value")
@@ -374,3 +394,10 @@ def _check(
     # enum without a type (not used by our schemas, kept for completeness)
     if "enum" in schema and value not in schema["enum"]:  # pragma: no cover
         err(f"`{name}` 的值 `{value}` 不在可选范围内", fix, "enum")
+
+
+def _placeholder(text: str) -> str:
+    """The first 【待填写…】 marker in ``text``, for the message."""
+    start = text.index(PLACEHOLDER)
+    end = text.find("】", start)
+    return text[start : end + 1] if end != -1 else text[start : start + 30]

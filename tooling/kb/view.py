@@ -47,7 +47,7 @@ def view(kb: KnowledgeBase, audience: SiteAudience, today: date) -> KnowledgeBas
         e for e in kb.entries if not e.is_expired(today) and (audience == "staff" or e.is_public)
     )
     if audience == "staff":
-        return KnowledgeBase(kb.root, entries, kb.sections, kb.staff, kb.synonyms)
+        return replace(kb, entries=entries)
     public_ids = {e.id for e in entries}
     entries = tuple(
         replace(
@@ -59,4 +59,4 @@ def view(kb: KnowledgeBase, audience: SiteAudience, today: date) -> KnowledgeBas
         )
         for e in entries
     )
-    return KnowledgeBase(kb.root, entries, kb.sections, (), kb.synonyms)
+    return replace(kb, entries=entries, staff=())

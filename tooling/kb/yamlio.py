@@ -46,6 +46,8 @@ class Document:
     positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
     # Which literal style each string scalar used, for mapping text offsets to lines.
     block_scalars: set[FieldPath] = field(default_factory=set)
+    # The indentation (spaces) of each block scalar's content lines, for columns.
+    block_indent: dict[FieldPath, int] = field(default_factory=dict)
     # Where each mapping key itself stands (for "unknown key" and "duplicate key").
     key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
 
@@ -172,7 +174,21 @@ def parse(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     doc.data = _convert(node, (), doc, file, seen, problems)
     if any(p.code == "alias" for p in problems):
         return None, [p for p in problems if p.code == "alias"][:1]
+    _block_indents(doc, text)
     return doc, problems
+
+
+def _block_indents(doc: Document, text: str) -> None:
+    """Fill ``doc.block_indent`` from the first non-blank content line of each block scalar."""
+    if not doc.block_scalars:
+        return
+    lines = text.split("\n")
+    for path in doc.block_scalars:
+        start = doc.positions.get(path, (0, 0))[0]  # the line of the `|` / `>` indicator
+        for line in lines[start : start + 50]:
+            if line.strip():
+                doc.block_indent[path] = len(line) - len(line.lstrip(" "))
+                break
 
 
 def _has_content(text: str) -> bool:
@@ -274,6 +290,23 @@ def _scalar(node: yaml.ScalarNode) -> Any:
                 return BadDate(value)
         return value
     return value
+
+
+def text_position(
+    doc: Document, path: FieldPath, offset_line: int, offset_col: int
+) -> tuple[int, int]:
+    """The file (line, col) of a character inside the string at ``path``.
+
+    ``offset_line`` / ``offset_col`` are 0-based, within the string's own text.
+    Exact for block scalars and one-line plain scalars; for quoted or folded
+    scalars the column is close (escapes and folding shift it).
+    """
+    line, col = doc.positions.get(path, (1, 1))
+    if path in doc.block_scalars:
+        return line + 1 + offset_line, doc.block_indent.get(path, col - 1) + 1 + offset_col
+    if offset_line:  # a plain or quoted scalar over several lines: the column is approximate
+        return line + offset_line, col
+    return line, col + offset_col
 
 
 def text_line(doc: Document, path: FieldPath, offset_line: int) -> int:

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+from tooling.flags import TRAILER_BY, TRAILER_ENTRY, TRAILER_ID, TRAILER_KIND
 from tooling.kb.check import EXPIRY_SOON_DAYS, validate
 from tooling.kb.model import Entry, KnowledgeBase
 from tooling.report import history as git_history
@@ -261,12 +262,12 @@ def flags_from(history: History, kb: KnowledgeBase) -> list[Flag]:
     branch_of_tip = {r.sha: r.name for r in history.flag_refs}
     found: dict[str, Flag] = {}
     for commit in history.commits.values():
-        flag_id = commit.trailer("Flag-Id")
-        kind = commit.trailer("Flag-Kind")
+        flag_id = commit.trailer(TRAILER_ID)
+        kind = commit.trailer(TRAILER_KIND)
         if not flag_id and not kind:
             continue
         flag_id = flag_id or commit.sha[:12]
-        by = commit.trailer("Flag-By")
+        by = commit.trailer(TRAILER_BY)
         if by not in handles:
             by = (
                 by_email.get(commit.author_email.lower())
@@ -277,7 +278,7 @@ def flags_from(history: History, kb: KnowledgeBase) -> list[Flag]:
         accepted = history.accepted.get(commit.sha)
         flag = Flag(
             flag_id=flag_id,
-            entry_id=commit.trailer("Flag-Entry"),
+            entry_id=commit.trailer(TRAILER_ENTRY),
             kind=kind.lower() or "unknown",
             by=by,
             author_name=commit.author_name,
@@ -426,7 +427,7 @@ def build_report(
         open_flags=open_flags(flags, kb, today),
         credit=credit(flags, kb, since, today),
         flags_per_week=flags_per_week(flags, today),
-        queries=len(asked),
+        queries=sum(q.count for q in asked),
         missing=missing_knowledge(asked, nearest),
     )
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from tooling import flags
 from tooling.report.compute import (
     EXPIRING_DAYS,
     MERGED_POINTS,
@@ -27,13 +28,12 @@ from tooling.report.compute import (
 )
 from tooling.report.missing import MissingCluster
 
-KIND_LABELS = {"wrong": "答案有误", "missing": "缺少内容", "unclear": "说得不清"}
 MAX_CLUSTERS = 30
 SCORE_RULE = f"积分 = 提出 × {RAISED_POINTS} + 被采纳 × {MERGED_POINTS}"
 
 
 def kind_label(kind: str) -> str:
-    return f"{KIND_LABELS.get(kind, kind)} ({kind})"
+    return f"{flags.kind_label(kind)} ({kind})"
 
 
 def owner_label(name: str, handle: str) -> str:
@@ -369,7 +369,7 @@ def md_open_flags(report: Report, level: str = "##", links: Links = no_links) ->
     rows = [
         [
             md_entry(g.entry_id, g.question, links),
-            KIND_LABELS.get(g.kind, md(g.kind)),
+            md(flags.kind_label(g.kind)),
             str(len(g.flags)),
             f"{g.oldest_days} 天",
             md_person(g.owner_name, g.owner),

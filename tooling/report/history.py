@@ -1,17 +1,17 @@
 """Read git history fast: one ``git for-each-ref`` and one ``git log`` per report.
 
-Flags are git commits written by the feedback app (see the flag conventions in
-the README): one commit per flag on a ``flag/<entry-id>/<short-id>`` branch,
-authored by the staff member, with ``Flag-Kind``, ``Flag-Entry``, ``Flag-By``
-and ``Flag-Id`` trailers. Unmerged means open; reachable from main means
-accepted. Nothing here spawns git per commit: the log is streamed and parsed
-from a custom ``--format`` with control-character separators.
+Flags are git commits written by the feedback app (the protocol is
+:mod:`tooling.flags`): one commit per flag on a ``flag/<entry-id>/<short-id>``
+branch, authored by the staff member, with ``Flag-Kind``, ``Flag-Entry``,
+``Flag-By`` and ``Flag-Id`` trailers. Unmerged means open; reachable from main means
+accepted. Nothing here spawns git per commit: the log is streamed (through the
+one git runner, :mod:`tooling.git`) and parsed from a custom ``--format`` with
+control-character separators.
 """
 
 from __future__ import annotations
 
 import logging
-import subprocess
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,10 +19,13 @@ from datetime import datetime
 from pathlib import Path
 
 from tooling.errors import UsageError
+from tooling.flags import BRANCH_PREFIX, parse_trailer_lines
+from tooling.git import Git, GitError
+from tooling.git import find_toplevel as find_repo
 
 log = logging.getLogger("zhiku.githistory")
 
-FLAG_PREFIX = "flag/"
+FLAG_PREFIX = BRANCH_PREFIX
 FLAG_REF_PATTERNS = ("refs/heads/flag/", "refs/remotes/*/flag/**")
 # Record start, field separator: neither can appear in names, dates, hashes or trailers.
 _RS, _FS = "\x1e", "\x00"
@@ -82,29 +85,16 @@ class History:
 
 def _git(repo: Path, *args: str) -> str:
     try:
-        done = subprocess.run(
-            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
-        )
-    except FileNotFoundError:
-        raise GitHistoryError("git is not installed (needed to read flags and credit)") from None
-    if done.returncode != 0:
-        raise GitHistoryError(f"git {args[0]} failed in {repo}: {done.stderr.strip()}")
-    return done.stdout
+        return Git(repo).run(*args)
+    except GitError as exc:
+        if exc.returncode == -2:
+            raise GitHistoryError(
+                f"git cannot run in {repo} ({exc.stderr}; git is needed to read flags and credit)"
+            ) from None
+        raise GitHistoryError(f"git {args[0]} failed in {repo}: {exc.stderr.strip()}") from None
 
 
-def find_repo(path: Path) -> Path | None:
-    """The top folder of the git work tree holding ``path``, or None."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    top = done.stdout.strip()
-    return Path(top) if done.returncode == 0 and top else None
+__all__ = ["GitHistoryError", "History", "find_repo", "read_history"]
 
 
 def resolve(repo: Path, rev: str) -> str:
@@ -132,13 +122,7 @@ def flag_refs(repo: Path) -> tuple[Ref, ...]:
     return tuple(refs)
 
 
-def _parse_trailers(text: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() and " " not in key.strip():
-            pairs.append((key.strip(), value.strip()))
-    return tuple(pairs)
+_parse_trailers = parse_trailer_lines
 
 
 def _parse_record(record: str) -> Commit | None:
@@ -167,44 +151,35 @@ def iter_commits(repo: Path, revs: Iterable[str]) -> Iterator[Commit]:
     revs = list(revs)
     if not revs:
         return
-    cmd = ["git", "-C", str(repo), "log", f"--format={_LOG_FORMAT}", "--stdin"]
     start = last = time.monotonic()
     count = 0
-    with subprocess.Popen(
-        cmd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        encoding="utf-8",
-        errors="replace",
-    ) as proc:
-        assert proc.stdin and proc.stdout and proc.stderr
-        proc.stdin.write("\n".join(revs) + "\n")
-        proc.stdin.close()
-        pending = ""
-        while chunk := proc.stdout.read(1 << 16):
-            records = (pending + chunk).split(_RS)
-            pending = records.pop()
-            for record in records:
-                commit = _parse_record(record)
-                if commit is None:
-                    continue
-                count += 1
-                yield commit
-                if count % 1000 == 0:
-                    now = time.monotonic()
-                    log.debug("reading history: %d commits …", count)
-                    if now - last >= PROGRESS_EVERY_SECONDS:
-                        log.info("reading history: %d commits …", count)
-                        last = now
-        if pending:
-            commit = _parse_record(pending)
-            if commit is not None:
-                count += 1
-                yield commit
-        err = proc.stderr.read()
-        if proc.wait() != 0:
-            raise GitHistoryError(f"git log failed in {repo}: {err.strip()}")
+    try:
+        with Git(repo).stream(
+            "log", f"--format={_LOG_FORMAT}", "--stdin", stdin="\n".join(revs) + "\n"
+        ) as chunks:
+            pending = ""
+            for chunk in chunks:
+                records = (pending + chunk).split(_RS)
+                pending = records.pop()
+                for record in records:
+                    commit = _parse_record(record)
+                    if commit is None:
+                        continue
+                    count += 1
+                    yield commit
+                    if count % 1000 == 0:
+                        now = time.monotonic()
+                        log.debug("reading history: %d commits …", count)
+                        if now - last >= PROGRESS_EVERY_SECONDS:
+                            log.info("reading history: %d commits …", count)
+                            last = now
+            if pending:
+                commit = _parse_record(pending)
+                if commit is not None:
+                    count += 1
+                    yield commit
+    except GitError as exc:
+        raise GitHistoryError(f"git log failed in {repo}: {exc.stderr.strip()}") from None
     log.info("read %d commits in %.2f s", count, time.monotonic() - start)
 
 

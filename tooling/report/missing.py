@@ -1,7 +1,8 @@
 """Missing knowledge: the questions the search API could not answer, clustered.
 
-The search API logs every question it has no reliable answer for as one JSON line
-(``{"query", "time", "audience"}``). :func:`read_queries_log` reads that log,
+The search API logs the questions it has no reliable answer for (one JSON line per
+distinct question, audience and day, with a count: the format is defined in
+:mod:`tooling.flags`). :func:`read_queries_log` reads that log,
 :func:`cluster_queries` groups near-identical wordings (character-bigram Jaccard
 similarity of the normalized question), and :func:`missing_knowledge` attaches to
 the most frequent clusters the nearest existing entry, so a writer can see whether
@@ -23,16 +24,17 @@ base, where the feedback app writes it by default.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
+from tooling.flags import default_unanswered_log, read_unanswered
+from tooling.git import Git, GitError
 from tooling.kb.model import KnowledgeBase
 
 log = logging.getLogger("zhiku.report")
@@ -41,26 +43,22 @@ MAX_SUGGESTIONS = 50  # clusters that get a "nearest entry" suggestion, most fre
 SEARCH_CANDIDATES = 10  # entries per question the search index ranks for a suggestion
 SIMILARITY = 0.5  # character-bigram Jaccard at which two questions are "the same question"
 
-# The setting both the feedback app (QUERY_LOG) and the site build read.
-QUERY_LOG_ENV = "ZHIKU_QUERY_LOG"
-QUERY_LOG_SUFFIX = "-unanswered.jsonl"
-
 # question -> [(entry id, question)], best first; only entries near enough to suggest
 Nearest = Callable[[str], list[tuple[str, str]]]
 
 
-def default_queries_log(repo: Path) -> Path:
-    """Where the unanswered-question log lives by default: beside the repository
-    ``repo`` (``/srv/kb`` -> ``/srv/kb-unanswered.jsonl``), never inside the checkout."""
-    return repo.parent / f"{repo.name}{QUERY_LOG_SUFFIX}"
-
-
 def queries_log_path(setting: str | None, repo: Path | None) -> Path | None:
     """The log to read: ``setting`` (from ``$ZHIKU_QUERY_LOG`` or the build's
-    ``queries_log``), else the default beside ``repo`` (None without a repository)."""
+    ``queries_log``), else :func:`tooling.flags.default_unanswered_log` of ``repo``
+    (None without a repository)."""
     if setting:
         return Path(setting).expanduser()
-    return default_queries_log(repo) if repo is not None else None
+    if repo is None:
+        return None
+    try:
+        return default_unanswered_log(Git(repo).git_dir())
+    except GitError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -84,26 +82,19 @@ class LoggedQuery:
     query: str
     time: datetime
     audience: str
+    count: int = 1  # times asked (the log keeps one line per question per day)
 
 
 def read_queries_log(path: Path) -> list[LoggedQuery]:
-    """The search API's unanswered-questions log (JSON lines); bad lines are skipped
-    with one warning."""
+    """The search API's unanswered-questions log (JSON lines, see :mod:`tooling.flags`);
+    bad lines are skipped with one warning."""
     queries, bad = [], 0
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                when = datetime.fromisoformat(item["time"])
-                text = str(item["query"])
-            except (ValueError, KeyError, TypeError):
+        for line in read_unanswered(fh):
+            if line is None:
                 bad += 1
                 continue
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            queries.append(LoggedQuery(text, when, str(item.get("audience", ""))))
+            queries.append(LoggedQuery(line.query, line.last, line.audience, line.count))
     if bad:
         log.warning("%s: skipped %d line(s) that are not {query, time, audience} JSON", path, bad)
     return queries
@@ -172,7 +163,12 @@ def cluster_queries(
         if key:
             by_key[key].append(q)
     order = sorted(
-        by_key, key=lambda k: (-len(by_key[k]), -max(q.time for q in by_key[k]).timestamp(), k)
+        by_key,
+        key=lambda k: (
+            -sum(q.count for q in by_key[k]),
+            -max(q.time for q in by_key[k]).timestamp(),
+            k,
+        ),
     )
     leaders: list[frozenset[str]] = []
     members: list[list[str]] = []
@@ -199,14 +195,16 @@ def cluster_queries(
         latest: dict[str, datetime] = {}
         for q in items:
             wording = q.query.strip()
-            wordings[wording] += 1
+            wordings[wording] += q.count
             latest[wording] = max(q.time, latest.get(wording, q.time))
         variants = sorted(wordings, key=lambda w: (-wordings[w], -latest[w].timestamp(), w))
-        audiences = Counter(q.audience for q in items)
+        audiences: Counter[str] = Counter()
+        for q in items:
+            audiences[q.audience] += q.count
         clusters.append(
             MissingCluster(
                 representative=variants[0],
-                count=len(items),
+                count=sum(q.count for q in items),
                 last_seen=max(q.time for q in items),
                 variants=tuple(variants),
                 audiences=tuple(sorted(audiences.items())),

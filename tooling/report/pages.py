@@ -11,6 +11,7 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
+from tooling.flags import KIND_LABELS
 from tooling.kb.model import KnowledgeBase
 from tooling.report.compute import Report, WeekCount, make_report
 from tooling.report.formats import (
@@ -158,7 +159,7 @@ def credit_page(report: Report) -> str:
     lines += [
         "## 积分怎么算",
         "",
-        f"每提出一条反馈得 {RAISED_POINTS} 分；"
+        f"每提出一条反馈（{'、'.join(KIND_LABELS.values())}）得 {RAISED_POINTS} 分；"
         f"反馈被采纳、合并进知识库，再得 {MERGED_POINTS} 分。"
         "只统计统计期内提出或被采纳的反馈，记在提交反馈的本人名下。",
         "",

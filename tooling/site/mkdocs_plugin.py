@@ -9,8 +9,11 @@ Registered as ``zhiku`` through the ``mkdocs.plugins`` entry point. Per build it
   build only;
 - writes the Chinese search index and worker when :mod:`tooling.site.search_index`
   is there (``on_post_build``);
+- names the site from the team's ``_site.yaml`` (title, header, logo, footer);
 - watches the knowledge-base folder on ``serve``, where validation errors are
-  logged and shown in a bar on every page instead of stopping the server;
+  logged and shown in a bar on every page instead of stopping the server, a
+  broken file keeps its last good page (:mod:`tooling.site.lastgood`) and the
+  404 page reloads itself too;
 - on ``serve`` (a dirty build, as ``kb serve`` runs it) rebuilds only the pages a
   save changed (:mod:`tooling.site.incremental`): unchanged pages are marked
   unmodified, so MkDocs neither converts nor writes them again.
@@ -48,7 +51,9 @@ from tooling.errors import Problem
 from tooling.kb.check import Validation, validate
 from tooling.kb.model import KnowledgeBase
 from tooling.kb.view import SiteAudience, check_audience, view
+from tooling.site.contacts import contacts_html
 from tooling.site.incremental import Changes, Incremental
+from tooling.site.lastgood import LastGood
 from tooling.site.render import nav, render_site
 from tooling.site.search_shards import index_files, write_index_files
 
@@ -119,6 +124,7 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self.changes = Changes(None, set())
         #: Pages converted by the current build, in order.
         self.converted: list[str] = []
+        self.last_good = LastGood()
 
     # Defining on_startup keeps one plugin instance across rebuilds on `serve`.
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
@@ -135,6 +141,7 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self.kb_dir = self._resolve(config, self.config.kb)
         self.today = self._today()
         self.kb = self._load()
+        self._apply_identity(config)
         config.nav = nav(self.kb, self.audience, self.today)
         if self.audience == "staff":
             config.nav += [{title: f"{REPORT_DIR}/{name}"} for title, name in REPORT_NAV.items()]
@@ -153,6 +160,20 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             target = config.extra_css if name.endswith(".css") else config.extra_javascript
             target.append(f"{ASSET_DIR}/{name}")
         return config
+
+    def _apply_identity(self, config: MkDocsConfig) -> None:
+        """The site's name (header and every page title) and logo from ``_site.yaml``."""
+        assert self.kb is not None
+        site = self.kb.site
+        config.site_name = site.name + ("（客服版）" if self.audience == "staff" else "")
+        config.site_description = site.description(self.audience) or config.site_description
+        config.extra["generator"] = False  # no "Made with Material for MkDocs"
+        if site.logo and config.theme.name == "material":
+            config.theme["logo"] = config.theme["favicon"] = self._logo_uri()
+
+    def _logo_uri(self) -> str:
+        assert self.kb is not None
+        return f"{ASSET_DIR}/logo{Path(self.kb.site.logo).suffix.lower()}"
 
     def _assets(self) -> list[str]:
         """Zhiku's own assets, plus the staff-only ones that exist, for the staff site."""
@@ -196,12 +217,18 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
                 raise PluginError(
                     f"the knowledge base has {len(result.errors)} error(s):\n{listing}"
                 )
-            # On serve, keep the server up: show what loaded, and the errors on every page.
+            # On serve, keep the server up: show the errors on every page, and the last
+            # good version of each broken file, so the page being edited stays open.
             log.error(
-                f"the knowledge base has {len(result.errors)} error(s); entries with "
-                f"errors are left out until fixed:\n{listing}"
+                f"the knowledge base has {len(result.errors)} error(s); files with errors "
+                f"show their last good version until fixed:\n{listing}"
             )
-        return result.kb
+        if self.command != "serve":
+            return result.kb
+        kb, kept = self.last_good.merge(result.kb, result.errors)
+        if kept:
+            log.info(f"last good version shown for: {', '.join(kept)}")
+        return kb
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.kb is not None
@@ -230,6 +257,9 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             files.append(
                 File.generated(config, f"{ASSET_DIR}/{name}", abs_src_path=str(ASSETS / name))
             )
+        if self.kb.site.logo:
+            logo = str(self.kb_dir / self.kb.site.logo)
+            files.append(File.generated(config, self._logo_uri(), abs_src_path=logo))
         return files
 
     def _chrome(self, config: MkDocsConfig) -> tuple[str, ...]:
@@ -243,14 +273,16 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             repr(list(config.extra_javascript)),
             repr(sorted(config.theme.items(), key=str)),
             repr([p.format(str(self.kb_dir)) for p in self.problems]),
+            repr(self.kb.site) if self.kb else "",  # footer and contacts on every page
             self._app_url(),
             str(mkdocs_yml.stat().st_mtime_ns) if mkdocs_yml.is_file() else "",
         )
 
     def _report_pages(self, config: MkDocsConfig) -> dict[str, str]:
         """知识健康 and 贡献榜, from the same data as ``kb report`` (staff site only)."""
+        from tooling.flags import QUERY_LOG_ENV
         from tooling.report.history import find_repo
-        from tooling.report.missing import QUERY_LOG_ENV, queries_log_path
+        from tooling.report.missing import queries_log_path
         from tooling.report.pages import site_report_pages
 
         assert self.kb is not None
@@ -265,7 +297,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             )
             note = (
                 f"还没有读到答疑台的提问记录（没有找到 {queries_log.name}）。答疑服务默认把"
-                f"答不上来的提问记在知识库仓库旁边；放在别处时，构建前设置 {QUERY_LOG_ENV}。"
+                "答不上来的提问记在知识库仓库的 .git 目录里；"
+                f"放在别处时，构建前设置 {QUERY_LOG_ENV}。"
             )
             queries_log = None
         pages = site_report_pages(
@@ -293,7 +326,13 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             "app_url": self._app_url() if self.audience == "staff" else "",
             "search_worker": SEARCH_WORKER_URI if search_module_available() else "",
             "search_worker_query": SEARCH_WORKER_QUERY,
-            "problems": [p.format(str(self.kb_dir)) for p in self.problems],
+            # Paths relative to the knowledge base, as the writer knows them.
+            "problems": [_bar_item(p) for p in self.problems],
+            "site": self.kb.site if self.kb else None,
+            "contacts": Markup(contacts_html(self.kb.site, "zhiku-footer-contacts"))
+            if self.kb
+            else "",
+            "contacts_page": Markup(contacts_html(self.kb.site)) if self.kb else "",
         }
         return env
 
@@ -353,6 +392,7 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any
     ) -> LiveReloadServer:
         server.watch(str(self.kb_dir))
+        server.error_handler = _with_livereload(server, server.error_handler)
         return server
 
 
@@ -364,6 +404,26 @@ class _PageFile(File):
 
     def is_modified(self) -> bool:
         return not self.unchanged
+
+
+def _bar_item(problem: Problem) -> dict[str, str]:
+    """One problem for the error bar: where (``file:line:col``), what, and how to fix it."""
+    where = problem.format().split(": ", 1)[0]
+    return {"where": where, "message": problem.message, "hint": problem.hint}
+
+
+def _with_livereload(server: LiveReloadServer, handler: Any) -> Any:
+    """MkDocs serves its 404 page without the live-reload script, so a page that is
+    missing while its file has an error would not come back by itself after the fix."""
+    inject = getattr(server, "_inject_js_into_html", None)
+
+    def error_page(code: int) -> bytes | None:
+        content = handler(code)
+        if content is None or inject is None:
+            return content
+        return bytes(inject(content, getattr(server, "_visible_epoch", 0)))
+
+    return error_page
 
 
 class _FreshItems(list[Any]):

@@ -23,8 +23,10 @@ from functools import cache, lru_cache
 import jinja2
 
 from tooling.kb.check import EXPIRY_SOON_DAYS
-from tooling.kb.model import Entry, KnowledgeBase, Section
+from tooling.kb.model import Duration, Entry, KnowledgeBase, Section
 from tooling.kb.view import SiteAudience, view
+from tooling.site.contacts import contacts_html, hotline_html
+from tooling.site.markup import link_html, markdown_to_html, text_to_html
 
 HOME_PAGE = "index.md"
 DESK_PAGE = "desk.md"
@@ -35,6 +37,8 @@ SECTION_PAGE_SIZE = 100
 
 TONES = {"friendly": "亲切", "formal": "专业", "brief": "简洁"}
 TIME_UNITS = {"m": "分钟", "h": "小时", "d": "天"}
+INTERVAL_UNITS = {"d": "天", "w": "周", "m": "个月", "y": "年"}
+EXAMPLE_MAX_CHARS = 14
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,13 @@ def link(from_page: str, to_page: str) -> str:
     return posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
 
 
+def href(from_page: str, to_page: str) -> str:
+    """A relative URL from one page to another, for raw HTML (MkDocs rewrites only
+    Markdown links): ``shop/a.md`` -> ``shop/index.md`` gives ``../``."""
+    rel = posixpath.relpath(page_url(to_page) or ".", page_url(from_page) or ".")
+    return "./" if rel == "." else rel + "/"
+
+
 # --- text helpers used as template filters ---------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]>()#+!])")
@@ -111,47 +122,6 @@ def html_text(text: str) -> str:
     """Plain text as HTML, line breaks kept (for raw HTML blocks: no blank lines inside)."""
     lines = [html.escape(line.strip()) for line in text.strip().splitlines()]
     return "<br>".join(line for line in lines if line)
-
-
-_LIST_ITEM = re.compile(r"^( *)([-*+]|\d+[.)])\s+\S")
-
-
-def block(markdown: str) -> str:
-    """Writers' Markdown (CommonMark habits) made safe for Python-Markdown.
-
-    Writers start a list right under a line of text and nest it by two spaces,
-    as chat apps and GitHub accept; Python-Markdown wants a blank line before
-    a list and four spaces per level, and otherwise runs the items into one
-    paragraph. Nothing else is changed.
-    """
-    lines = markdown.splitlines()
-    items = [m for m in map(_LIST_ITEM.match, lines) if m]
-    two_space = any(0 < len(m.group(1)) < 4 for m in items)
-    out: list[str] = []
-    in_list = False
-    for line in lines:
-        match = _LIST_ITEM.match(line)
-        if match:
-            if out and out[-1].strip() and not in_list:
-                out.append("")
-            if two_space:
-                line = " " * (len(match.group(1)) * 2) + line.lstrip(" ")
-            in_list = True
-        elif not line.strip():
-            in_list = False
-        elif in_list and two_space and line.startswith(" "):
-            line = " " * ((len(line) - len(line.lstrip(" "))) * 2) + line.lstrip(" ")
-        elif not line.startswith(" "):
-            in_list = False
-        out.append(line)
-    return "\n".join(out) + ("\n" if markdown.endswith("\n") else "")
-
-
-def indent(text: str, width: int = 4) -> str:
-    """Indent every line but the first (templates place the first line themselves)."""
-    pad = " " * width
-    lines = text.strip("\n").splitlines()
-    return "\n".join([lines[0], *[(pad + line) if line.strip() else "" for line in lines[1:]]])
 
 
 _INLINE_MARKUP = [
@@ -190,6 +160,27 @@ def duration_text(value: str) -> str:
     return f"{match.group(1)} {TIME_UNITS[match.group(2)]}" if match else value
 
 
+def interval_text(value: Duration) -> str:
+    """A review interval for people: ``180d`` -> ``180 天``, ``6m`` -> ``6 个月``."""
+    return f"{value.amount} {INTERVAL_UNITS[value.unit]}"
+
+
+def date_text(value: date) -> str:
+    """A date as Chinese readers write it: ``2026-10-01`` -> ``2026年10月1日``."""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def entry_order_key(entry: Entry) -> tuple[int, int, tuple[str, ...], str]:
+    """Order inside a section: the writers' ``order`` first (lower first), then the
+    question in pinyin order (never the id, which readers do not see)."""
+    from pypinyin import Style, lazy_pinyin
+
+    spelled = tuple(s.lower() for s in lazy_pinyin(entry.question, style=Style.TONE3))
+    if entry.order is not None:
+        return (0, entry.order, spelled, entry.question)
+    return (1, 0, spelled, entry.question)
+
+
 # --- the pages -------------------------------------------------------------------------------
 
 
@@ -206,10 +197,15 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         md=md_text,
         html=html_text,
-        block=block,
-        indent=indent,
+        markdown=markdown_to_html,
+        text=text_to_html,
+        link=lambda link: link_html(link.title, link.url),
         summary=summary,
         duration=duration_text,
+        interval=interval_text,
+        date=date_text,
+        contacts=contacts_html,
+        hotline=hotline_html,
     )
     return env
 
@@ -228,7 +224,7 @@ def section_tree(kb: KnowledgeBase) -> tuple[SectionView, ...]:
         children = tuple(
             v for s in kb.sections if s.parent == section.path and (v := view(s)) is not None
         )
-        entries = tuple(by_section.get(section.path, ()))
+        entries = tuple(sorted(by_section.get(section.path, ()), key=entry_order_key))
         if not entries and not children:
             return None
         return SectionView(section, section_page(section), entries, children)
@@ -291,7 +287,7 @@ def render_entry(kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today:
     """One entry's page. ``kb`` is the audience's knowledge base (related links point into it)."""
     page = entry_page(entry, kb)
     related = [
-        (other.question, link(page, entry_page(other, kb)))
+        (other.question, href(page, entry_page(other, kb)))
         for rid in entry.related
         if (other := kb.entry(rid)) is not None
     ]
@@ -309,7 +305,7 @@ def render_entry(kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today:
         owner=owner,
         related=related,
         replies=[(tone, TONES[tone], text) for tone, text in entry.replies.items()],
-        section_link=link(page, section_page(s)) if (s := kb.section(entry.section)) else "",
+        section_link=href(page, section_page(s)) if (s := kb.section(entry.section)) else "",
         section_title=s.title if s else "",
     )
 
@@ -341,9 +337,23 @@ def render_section(
     )
 
 
+def search_example(tree: tuple[SectionView, ...]) -> str:
+    """A short way people ask, from the first entry shown on the home page, for the
+    search hint ("例如「…」"); ``""`` when none is short enough."""
+    for section_view in _walk(tree):
+        for entry in section_view.entries:
+            for text in (*entry.phrasings, entry.question):
+                if len(text) <= EXAMPLE_MAX_CHARS:
+                    return text
+    return ""
+
+
 def render_home(kb: KnowledgeBase, tree: tuple[SectionView, ...], audience: SiteAudience) -> str:
     recent = sorted(kb.entries, key=lambda e: (e.reviewed, e.id), reverse=True)[:RECENT_COUNT]
     return _template("home.md.j2").render(
+        site=kb.site,
+        description=kb.site.description(audience),
+        example=search_example(tree),
         staff=audience == "staff",
         sections=[
             (v.section, v.page, v.entry_count, [(c.section, c.page) for c in v.children])

@@ -1,5 +1,5 @@
-/* Zhiku page helpers: one-click copy for replies, and the home page's search button.
-   Plain script, no dependencies, no requests. */
+/* Zhiku page helpers: one-click copy for replies, the home page's search button, and
+   search that starts on pasted text. Plain script, no dependencies, no requests. */
 (function () {
   "use strict";
 
@@ -69,4 +69,35 @@
       }
     }
   });
+
+  /* Material's search reads the query on keyup. Text that arrives without a key
+     press (pasted by long-press on a phone, dropped, or chosen from an input
+     method's list) fires only `input`, and the search would keep saying
+     键入以开始搜索. Pass such input on as a keyup. */
+  function isSearchQuery(target) {
+    return target instanceof Element && target.matches("[data-md-component=search-query]");
+  }
+
+  document.addEventListener(
+    "input",
+    function (event) {
+      if (!isSearchQuery(event.target)) return;
+      event.target.dispatchEvent(new KeyboardEvent("keyup", { bubbles: true }));
+    },
+    true
+  );
+
+  document.addEventListener(
+    "paste",
+    function (event) {
+      if (!isSearchQuery(event.target)) return;
+      var input = event.target;
+      // The pasted text is in the field only after this event; `input` follows in
+      // browsers that fire it, this covers the ones that do not.
+      window.setTimeout(function () {
+        input.dispatchEvent(new KeyboardEvent("keyup", { bubbles: true }));
+      }, 0);
+    },
+    true
+  );
 })();

@@ -1,10 +1,11 @@
-"""Proposed fixes that travel with a flag, applied as targeted text edits.
+"""Proposed fixes applied to an entry file as targeted text edits.
 
 A proposal changes one field of one entry file. Instead of re-dumping the
 YAML (which would reflow comments, quotes and line breaks), we find the
 affected node's position with the YAML composer and replace or insert only
 that text. The rest of the file stays byte for byte as it was; every edit is
-then re-parsed and checked to change exactly the intended value.
+then re-parsed and checked to change exactly the intended value. Checking the
+*request* that carries a proposal is :mod:`feedback_app.validation`.
 """
 
 from __future__ import annotations
@@ -12,130 +13,18 @@ from __future__ import annotations
 import copy
 import json
 import re
-import unicodedata
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
-from tooling.kb.model import Entry
+from feedback_app.errors import BadRequest
+from feedback_app.validation import Proposal
 from tooling.kb.yamlio import parse
-
-ProposalKind = Literal["rule", "add_scenario", "add_phrasing", "scenario"]
-
-# Field limits, in characters (the request body as a whole is capped by MAX_CONTENT_LENGTH).
-LIMITS = {"note": 2000, "rule": 8000, "case": 200, "answer": 4000, "phrasing": 100}
-
-PROPOSAL_LABELS: dict[str, str] = {
-    "rule": "替换核心规则",
-    "add_scenario": "新增场景",
-    "add_phrasing": "新增问法",
-    "scenario": "修改场景答复",
-}
 
 try:
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
-
-
-class InputError(ValueError):
-    """The request is wrong in a way the sender can fix; ``status`` is the HTTP code."""
-
-    def __init__(self, message: str, status: int = 400, details: list[str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.details = details or []
-
-
-@dataclass(frozen=True)
-class Proposal:
-    kind: ProposalKind
-    text: str = ""  # the new rule, the new phrasing or the new answer
-    case: str = ""  # add_scenario only
-    index: int = -1  # scenario only: 0-based position in `scenarios`
-
-    def to_json(self) -> dict[str, Any]:
-        if self.kind == "rule":
-            return {"rule": self.text}
-        if self.kind == "add_phrasing":
-            return {"add_phrasing": self.text}
-        if self.kind == "add_scenario":
-            return {"add_scenario": {"case": self.case, "answer": self.text}}
-        return {"scenario": self.index, "answer": self.text}
-
-    @property
-    def label(self) -> str:
-        if self.kind == "scenario":
-            return f"{PROPOSAL_LABELS['scenario']} #{self.index}"
-        return PROPOSAL_LABELS[self.kind]
-
-
-# -- request parsing ---------------------------------------------------------------------------
-
-
-def clean_text(value: Any, field: str, *, multiline: bool) -> str:
-    """A user-supplied string: type, control characters, newlines and length checked."""
-    if not isinstance(value, str):
-        raise InputError(f"`{field}` must be a string")
-    text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
-    for ch in text:
-        if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
-            raise InputError(f"`{field}` contains a control character (U+{ord(ch):04X}); remove it")
-    text = text.strip()
-    if not text:
-        raise InputError(f"`{field}` is empty; write the text")
-    if not multiline and "\n" in text:
-        raise InputError(f"`{field}` must be a single line")
-    limit = LIMITS[field]
-    if len(text) > limit:
-        raise InputError(
-            f"`{field}` is too long ({len(text)} characters; at most {limit})", status=413
-        )
-    return text
-
-
-def parse_proposal(value: Any, entry: Entry) -> Proposal:
-    """Check a request's ``proposal`` object against the entry it is for."""
-    shapes = (
-        '{"rule": TEXT}, {"add_scenario": {"case": TEXT, "answer": TEXT}}, '
-        '{"add_phrasing": TEXT} or {"scenario": INDEX, "answer": TEXT}'
-    )
-    if not isinstance(value, dict):
-        raise InputError(f"`proposal` must be an object: one of {shapes}")
-    keys = set(value)
-    if keys == {"rule"}:
-        return Proposal("rule", clean_text(value["rule"], "rule", multiline=True))
-    if keys == {"add_phrasing"}:
-        return Proposal(
-            "add_phrasing", clean_text(value["add_phrasing"], "phrasing", multiline=False)
-        )
-    if keys == {"add_scenario"}:
-        item = value["add_scenario"]
-        if not isinstance(item, dict) or set(item) != {"case", "answer"}:
-            raise InputError('`proposal.add_scenario` must be {"case": TEXT, "answer": TEXT}')
-        return Proposal(
-            "add_scenario",
-            clean_text(item["answer"], "answer", multiline=True),
-            case=clean_text(item["case"], "case", multiline=False),
-        )
-    if keys == {"scenario", "answer"}:
-        index = value["scenario"]
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise InputError(
-                "`proposal.scenario` must be an integer: the 0-based position "
-                "of the scenario in the entry"
-            )
-        count = len(entry.scenarios)
-        if not 0 <= index < count:
-            have = (
-                f"it has {count} (0 to {count - 1})" if count else "it has none; use add_scenario"
-            )
-            raise InputError(f"entry `{entry.id}` has no scenario {index} (0-based): {have}")
-        return Proposal(
-            "scenario", clean_text(value["answer"], "answer", multiline=True), index=index
-        )
-    raise InputError(f"unknown proposal {sorted(keys)}: use one of {shapes}")
 
 
 # -- text edits --------------------------------------------------------------------------------
@@ -204,7 +93,7 @@ def _get(mapping: yaml.MappingNode, key: str) -> tuple[yaml.Node, yaml.Node] | N
 def _replace_scalar(t: _Text, node: yaml.Node, new: str, indent: int) -> str:
     """Replace a scalar value node with ``new``; ``indent`` is used for a new block."""
     if not isinstance(node, yaml.ScalarNode):
-        raise _Unsupported("the value is not a plain text")
+        raise _Unsupported("该值不是普通文本")
     text = t.text
     start, end = t.at(node.start_mark), t.at(node.end_mark)
     if node.style in ("|", ">"):
@@ -243,7 +132,7 @@ def _append(t: _Text, seq: yaml.Node, block_item: Any, flow_item: str) -> str:
     """Append an item to a sequence node. ``block_item(dash_col, item_col)`` gives the
     lines for a block sequence; ``flow_item`` the text for a flow sequence."""
     if not isinstance(seq, yaml.SequenceNode):
-        raise _Unsupported("the field is not a list")
+        raise _Unsupported("该字段不是列表")
     text = t.text
     if seq.flow_style:
         if seq.value:
@@ -266,19 +155,19 @@ def _edit(text: str, proposal: Proposal) -> str:
     t = _Text(text)
     root = yaml.compose(text, Loader=_Loader)
     if not isinstance(root, yaml.MappingNode):
-        raise _Unsupported("the file is not a mapping")
+        raise _Unsupported("文件顶层不是映射")
     key_col = root.start_mark.column
 
     if proposal.kind == "rule":
         found = _get(root, "rule")
         if found is None:
-            raise _Unsupported("the entry has no `rule`")
+            raise _Unsupported("条目没有 `rule`")
         return _replace_scalar(t, found[1], proposal.text, key_col + 2)
 
     if proposal.kind == "add_phrasing":
         found = _get(root, "phrasings")
         if found is None:
-            raise _Unsupported("the entry has no `phrasings`")
+            raise _Unsupported("条目没有 `phrasings`")
         phrasing = proposal.text
 
         def phrasing_item(dash: int, col: int) -> str:
@@ -331,13 +220,13 @@ def _edit(text: str, proposal: Proposal) -> str:
         or not isinstance(found[1], yaml.SequenceNode)
         or proposal.index >= len(found[1].value)
     ):
-        raise _Unsupported("the scenario is not there")
+        raise _Unsupported("没有这个场景")
     item = found[1].value[proposal.index]
     if not isinstance(item, yaml.MappingNode):
-        raise _Unsupported("the scenario is not a mapping")
+        raise _Unsupported("该场景不是映射")
     answer_node = _get(item, "answer")
     if answer_node is None:
-        raise _Unsupported("the scenario has no answer")
+        raise _Unsupported("该场景没有 answer")
     return _replace_scalar(t, answer_node[1], proposal.text, item.start_mark.column + 2)
 
 
@@ -366,7 +255,7 @@ def _expected(data: dict[str, Any], proposal: Proposal, new_data: dict[str, Any]
 
 
 def apply_proposal(text: str, proposal: Proposal, file: str) -> str:
-    """The entry file's new text. Raises :class:`InputError` when the file's layout is
+    """The entry file's new text. Raises :class:`BadRequest` when the file's layout is
     too unusual to edit safely (the check after the edit did not read back as intended)."""
     before, _ = parse(text, file)
     try:
@@ -383,12 +272,11 @@ def apply_proposal(text: str, proposal: Proposal, file: str) -> str:
         or not isinstance(after.data, dict)
         or after.data != _expected(before.data, proposal, after.data)
     ):
-        raise _cannot(file, "the edited file did not read back as intended")
+        raise _cannot(file, "改动后的文件读回来与预期不符")
     return new_text
 
 
-def _cannot(file: str, why: str) -> InputError:
-    return InputError(
-        f"the proposal cannot be applied to {file} automatically ({why}); "
-        "send the flag without a proposal and describe the fix in the note"
+def _cannot(file: str, why: str) -> BadRequest:
+    return BadRequest(
+        f"这条建议无法自动应用到 {file}({why});请不带建议发送反馈,在说明里写清楚怎么改"
     )
