@@ -1,6 +1,7 @@
 """Render stage: the model -> Markdown pages, ``{relative path: markdown text}``.
 
-Knows nothing of MkDocs: the pages are plain Markdown (with the common
+Knows nothing of MkDocs (the navigation and the rest of a site are assembled in
+:mod:`tooling.site.assemble`): the pages are plain Markdown (with the common
 admonition syntax and a little raw HTML), so any Python-Markdown based engine
 can build them. The MkDocs plugin (:mod:`tooling.site.mkdocs_plugin`) only adds
 these pages to a build.
@@ -363,20 +364,3 @@ def render_home(kb: KnowledgeBase, tree: tuple[SectionView, ...], audience: Site
         entry_count=len(kb.entries),
         desk=DESK_PAGE,
     )
-
-
-def nav(kb: KnowledgeBase, audience: SiteAudience, today: date) -> list[object]:
-    """The site navigation as MkDocs ``nav`` config: home, then sections only, never entries."""
-    tree = section_tree(view(kb, audience, today))
-    items: list[object] = [{"首页": HOME_PAGE}]
-    for section_view in tree:
-        title, page = section_view.section.title, section_view.page
-        if section_view.children:
-            children: list[object] = [{"总览": page}]
-            children += [{c.section.title: c.page} for c in section_view.children]
-            items.append({title: children})
-        else:
-            items.append({title: page})
-    if audience == "staff":
-        items.append({"答疑台": DESK_PAGE})
-    return items

@@ -38,7 +38,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -144,11 +144,6 @@ def terms(normalized: str, unigrams: bool = True) -> list[str]:
 # ------------------------------------------------------------------- building
 
 
-def location(entry: Entry) -> str:
-    """The entry's page URL relative to the site root: ``<section>/<id>/``."""
-    return f"{entry.section}/{entry.id}/" if entry.section else f"{entry.id}/"
-
-
 def snippet(rule: str, limit: int = SNIPPET_CHARS) -> str:
     """The start of the rule as plain text (its first lines), cut to ``limit`` characters."""
     lines = []
@@ -186,12 +181,24 @@ def _analyse(entry: Entry, normalize: Normalizer) -> _Analysed:
     return fields, frozenset(chars)
 
 
-def build_index(kb: KnowledgeBase, cache: dict[Any, Any] | None = None) -> dict[str, Any]:
+def build_index(
+    kb: KnowledgeBase,
+    cache: dict[Any, Any] | None = None,
+    url: Callable[[Entry], str] | None = None,
+) -> dict[str, Any]:
     """The browser search index for the entries of ``kb`` (already filtered by audience).
 
     ``cache`` (``kb serve``) keeps each entry's term counts between calls, so a
-    rebuild after a save analyses only the entries that changed.
+    rebuild after a save analyses only the entries that changed. ``url`` gives an
+    entry's page URL relative to the site root; by default the render stage's
+    :func:`~tooling.site.render.entry_url` (the site assembles with the same).
     """
+    if url is None:
+        from tooling.site.render import entry_url
+
+        def url(entry: Entry) -> str:
+            return entry_url(entry, kb)
+
     entries = sorted(kb.entries, key=lambda e: (e.section, e.id))
     full_t2s = traditional_to_simplified()
     normalize = Normalizer(full_t2s, kb.synonyms)
@@ -229,7 +236,7 @@ def build_index(kb: KnowledgeBase, cache: dict[Any, Any] | None = None) -> dict[
 
     return {
         "version": INDEX_VERSION,
-        "docs": [[location(e), e.question, snippet(e.rule)] for e in entries],
+        "docs": [[url(e), e.question, snippet(e.rule)] for e in entries],
         **pack_terms({term: encode_postings(p) for term, p in postings.items()}),
         "t2s": _shipped_t2s(full_t2s, seen, kb.synonyms),
         "synonyms": [list(group) for group in _folded_groups(kb.synonyms, full_t2s)],
