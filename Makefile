@@ -8,8 +8,8 @@ PORT ?= 8000
 FORMAT ?= text
 BASE ?= origin/main
 
-.PHONY: help install test-deps test lint typecheck validate build build-public build-staff \
-        serve ci bench clean diff
+.PHONY: help install test-deps test test-fast adopt-check lint typecheck validate build \
+        build-public build-staff serve ci bench clean diff
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -25,8 +25,18 @@ $(BIN)/.installed: pyproject.toml
 test-deps: install ## install system packages the tests need (chromium, CJK fonts)
 	@scripts/install-test-deps.sh
 
-test: test-deps ## run the whole test suite
-	$(BIN)/python -m pytest
+# pytest-xdist: one worker per core; a module's tests stay on one worker, so module
+# fixtures (a built site, a running app) are set up once.
+PYTEST_PARALLEL ?= -n auto --dist loadscope
+
+test: test-deps ## run the whole test suite, in parallel
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+test-fast: install ## the tests that are neither slow nor browser (about a minute)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow and not browser"
+
+adopt-check: install ## clone HEAD, replace kb/ with a gym's KB, make validate build test-fast there
+	VENV=$(VENV) scripts/adopt-check.sh
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check tooling feedback_app tests benchmarks

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EVAL_KB, REPO_ROOT, entry_yaml, git
+from conftest import FIXTURE_KB, REPO_ROOT, entry_yaml, git
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
@@ -791,6 +791,7 @@ def post(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any
         return exc.code, json.loads(exc.read())
 
 
+@pytest.mark.slow
 def test_hundred_concurrent_flags_all_land(served: str, tokens: dict[str, Any], repo: Path) -> None:
     """10 threads x 10 flags against two app instances sharing the repository."""
     urls = served.split(",")
@@ -827,6 +828,7 @@ def test_hundred_concurrent_flags_all_land(served: str, tokens: dict[str, Any], 
     assert git(repo, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_kb_feedback_serve_runs_the_app(repo: Path, tokens: dict[str, Any]) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
@@ -877,23 +879,24 @@ def test_kb_feedback_serve_runs_the_app(repo: Path, tokens: dict[str, Any]) -> N
             process.stderr.close()
 
 
-def test_eval_kb_flag_branches_validate(
+def test_fixture_kb_flag_branches_validate(
     make_repo: Callable[[Path], Path], tmp_path: Path, tokens: dict[str, Any]
 ) -> None:
-    kb = tmp_path / "eval-kb"
-    shutil.copytree(EVAL_KB, kb)
+    kb = tmp_path / "fixture-kb"
+    shutil.copytree(FIXTURE_KB, kb)
     repo = make_repo(kb)
+    tokens["qian-jun"] = TokenStore(tokens["file"]).issue("qian-jun")  # on the fixture's roster
     app = create_app({"REPO": str(repo), "TOKENS_FILE": str(tokens["file"])})
     client = app.test_client()
     started = time.perf_counter()
     response = client.post(
         "/api/flags",
-        headers=auth(tokens),
+        headers=auth(tokens, "qian-jun"),
         json={
-            "entry": "no-water",
+            "entry": "water-leak",
             "kind": "missing",
-            "note": "缺少夜间停水的场景",
-            "proposal": {"add_scenario": {"case": "半夜停水", "answer": "拨 8800。"}},
+            "note": "缺少夜间漏水的场景",
+            "proposal": {"add_scenario": {"case": "半夜水管爆了", "answer": "拨 6688。"}},
         },
     )
     assert response.status_code == 201, response.get_json()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEMO_KB, EVAL_KB
+from conftest import EVAL_KB, FIXTURE_KB, require_shared_eval
 from security.htmlcheck import active_content
 from security.vectors import VECTORS, Vector
 
@@ -46,15 +46,14 @@ def test_vectors_render_inert_and_sanitizing_is_idempotent(vector: Vector) -> No
     assert active_content(markdown_to_html(once)) == []
 
 
-def test_demo_kb_text_has_no_sanitizer_problems() -> None:
-    texts = _kb_texts(DEMO_KB)
-    assert len(texts) > 500
+def test_fixture_kb_text_has_no_sanitizer_problems() -> None:
+    texts = _kb_texts(FIXTURE_KB)
+    assert len(texts) > 200
     assert [t for t in texts if sanitizer_problems(t)] == []
 
 
 def test_eval_kb_text_has_no_sanitizer_problems() -> None:
-    if not EVAL_KB.is_dir():
-        pytest.skip(f"SKIPPED LOUDLY: the example knowledge base {EVAL_KB} is not there")
+    require_shared_eval()
     texts = _kb_texts(EVAL_KB)
     assert len(texts) > 1000
     assert [t for t in texts if sanitizer_problems(t)] == []

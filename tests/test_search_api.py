@@ -1,5 +1,4 @@
-"""`GET /api/search` through Flask's test client, on a copy of the shared eval KB
-(skipped loudly when ../shared is absent)."""
+"""`GET /api/search` through Flask's test client, on a copy of the fixture KB."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EVAL_KB, init_kb_repo
+from conftest import FIXTURE_KB, init_kb_repo
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -18,18 +17,13 @@ from feedback_app import create_app
 from feedback_app.auth import TokenStore
 from tooling.flags import read_unanswered
 
-if not EVAL_KB.is_dir():
-    pytest.skip(
-        f"SEARCH API TESTS SKIPPED: the shared eval KB {EVAL_KB} is absent", allow_module_level=True
-    )
-
 UNRELATED = "小区游泳池夏天几点开放,要买门票吗"
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real git repository holding a copy of the eval KB (the flag service needs git)."""
-    return init_kb_repo(tmp_path_factory.mktemp("repo"), EVAL_KB)
+    """A real git repository holding a copy of the fixture KB (the flag service needs git)."""
+    return init_kb_repo(tmp_path_factory.mktemp("repo"), FIXTURE_KB)
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +81,9 @@ def test_answer_with_entry_details(client: FlaskClient, app: Flask) -> None:
     assert first["id"] == "elevator-fault"
     assert first["question"] == "电梯坏了或者被困在电梯里怎么办?".replace("?", "？")
     assert set(first) == {"id", "question", "score", "why", "section", "rule", "replies", "url"}
-    assert first["section"] == "property/repairs"
+    assert first["section"] == "repairs"
     assert set(first["replies"]) == {"friendly", "formal", "brief"}
-    assert first["url"].endswith("/property/repairs/elevator-fault/")
+    assert first["url"].endswith("/repairs/elevator-fault/")
     assert len(_log_lines(app)) == before  # answered questions are not logged
     public = client.get("/api/search", query_string={"q": "電梯壞了", "limit": 3}).get_json()
     assert public["results"][0]["id"] == "elevator-fault"

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import serve_folder
-from test_site import eval_sites  # noqa: F401  (session fixture, built once)
+from conftest import BuiltSites
+from helpers import serve_folder
 
 from tooling.site.mkdocs_plugin import DEFAULT_APP_URL
 
@@ -19,12 +19,12 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def site_urls(eval_sites: dict[str, Path]) -> Iterator[dict[str, str]]:  # noqa: F811
+def site_urls(fixture_sites: BuiltSites) -> Iterator[dict[str, str]]:
     """Both built sites over HTTP on 127.0.0.1 (search and clipboard need http, not file:)."""
     with ExitStack() as stack:
         yield {
             audience: stack.enter_context(serve_folder(root))
-            for audience, root in eval_sites.items()
+            for audience, root in fixture_sites.sites.items()
         }
 
 
@@ -40,11 +40,11 @@ def phone(browser: Any) -> Iterator[Any]:
 @pytest.mark.parametrize(
     ("audience", "path"),
     [
-        ("staff", "groupbuy/quality/gb-compensation-limits/"),  # internal, a table in the rule
-        ("staff", "groupbuy/pickup/pickup-code/"),  # replies with copy buttons
-        ("public", "groupbuy/pickup/pickup-code/"),
+        ("staff", "fees/fee-waiver-authority/"),  # internal, a table in the rule
+        ("staff", "community/renovation/renovation-hours/"),  # replies with copy buttons
+        ("public", "community/renovation/renovation-hours/"),
         ("public", ""),
-        ("staff", "shop/orders/"),
+        ("staff", "community/"),
     ],
 )
 def test_phone_screen_no_horizontal_overflow(
@@ -73,8 +73,8 @@ def test_pages_request_nothing_from_outside(browser: Any, site_urls: dict[str, s
     page = context.new_page()
     for audience, path in [
         ("public", ""),
-        ("public", "groupbuy/pickup/pickup-code/"),
-        ("staff", "groupbuy/quality/gb-compensation-limits/"),
+        ("public", "community/renovation/renovation-hours/"),
+        ("staff", "fees/fee-waiver-authority/"),
         ("staff", "desk/"),
     ]:
         page.goto(site_urls[audience] + path)
@@ -90,7 +90,7 @@ def test_pages_request_nothing_from_outside(browser: Any, site_urls: dict[str, s
 def test_copy_button_copies_the_reply(browser: Any, site_urls: dict[str, str]) -> None:
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
-    page.goto(site_urls["staff"] + "groupbuy/pickup/pickup-code/")
+    page.goto(site_urls["staff"] + "community/renovation/renovation-hours/")
     reply = page.locator(".zhiku-reply[data-tone=formal]")
     button = reply.locator(".zhiku-copy")
     button.click()
@@ -100,8 +100,8 @@ def test_copy_button_copies_the_reply(browser: Any, site_urls: dict[str, str]) -
     )
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == (
-        "您好，取货码可在 App「订单 → 待取货」中查看；如无法出示，"
-        "可向团长报手机号后 4 位及收货人姓名核销取货。"
+        "您好，本小区装修施工时间为工作日 8:30–12:00、14:00–18:00；"
+        "周六仅限无噪音作业，周日及法定节假日全天停工。"
     )
     context.close()
 
@@ -114,8 +114,8 @@ def test_home_search_button_opens_search(browser: Any, site_urls: dict[str, str]
         "() => document.activeElement && "
         "document.activeElement.matches('[data-md-component=search-query]')"
     )
-    page.keyboard.type("取货码")  # inserted as text, like an IME: no key events ...
+    page.keyboard.type("装修时间")  # inserted as text, like an IME: no key events ...
     page.keyboard.press("End")  # ... and Material searches on keyup
     page.wait_for_selector(".md-search-result__item", timeout=10_000)
-    assert "取货码在哪里看" in page.inner_text(".md-search-result")
+    assert "装修施工时间是几点到几点" in page.inner_text(".md-search-result")
     page.close()

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 from _search_harness import answerable_queries, entry_id_of, hit_rates, synthetic_kb
-from conftest import EVAL_KB, EVAL_QUERIES, entry_yaml
+from conftest import (
+    EVAL_KB,
+    EVAL_QUERIES,
+    FIXTURE_KB,
+    FIXTURE_QUERIES,
+    FIXTURE_TODAY,
+    entry_yaml,
+    require_shared_eval,
+)
 
 from tooling.kb.check import validate
 from tooling.kb.model import KnowledgeBase
@@ -47,7 +55,14 @@ def levels(index: dict, term: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
+def fixture_index() -> dict:
+    today = date.fromisoformat(FIXTURE_TODAY)
+    return build_index(view(validate(FIXTURE_KB).kb, "staff", today))
+
+
+@pytest.fixture(scope="module")
 def eval_index() -> dict:
+    require_shared_eval()
     return build_index(view(validate(EVAL_KB).kb, "staff", date.today()))
 
 
@@ -193,9 +208,21 @@ def test_write_index_and_slim_material_index(make_kb: MakeKb, tmp_path: Path) ->
     }
 
 
-# ------------------------------------------------------- quality and size (eval KB)
+# ------------------------------------------- quality and size (fixture KB, eval KB)
 
 
+def test_reference_ranking_on_the_fixture_questions(fixture_index: dict) -> None:
+    rows = answerable_queries(FIXTURE_QUERIES)
+    hit1, hit5 = hit_rates(
+        rows, lambda q: [entry_id_of(loc) for loc, _ in search(fixture_index, q, limit=5)]
+    )
+    print(f"reference ranking: hit@1 {hit1:.3f}, hit@5 {hit5:.3f} over {len(rows)} questions")
+    assert len(rows) == 33
+    assert hit1 >= 0.75
+    assert hit5 >= 0.90
+
+
+@pytest.mark.slow
 def test_reference_ranking_on_the_dev_questions(eval_index: dict) -> None:
     """The method itself, without a browser (the browser test runs the real worker)."""
     rows = answerable_queries(EVAL_QUERIES)
@@ -207,10 +234,18 @@ def test_reference_ranking_on_the_dev_questions(eval_index: dict) -> None:
     assert hit5 >= 0.90
 
 
-def test_traditional_query_finds_the_elevator_entry(eval_index: dict) -> None:
-    assert entry_id_of(search(eval_index, "電梯壞了")[0][0]) == "elevator-fault"
+def test_traditional_query_finds_the_elevator_entry(fixture_index: dict) -> None:
+    assert entry_id_of(search(fixture_index, "電梯壞了")[0][0]) == "elevator-fault"
 
 
+def test_index_size_of_the_fixture(fixture_index: dict) -> None:
+    raw = json.dumps(fixture_index, ensure_ascii=False, separators=(",", ":")).encode()
+    print(f"fixture KB ({len(fixture_index['docs'])} entries): {len(raw) / 1e3:.0f} kB")
+    assert len(fixture_index["docs"]) == 20
+    assert len(raw) < 40_000
+
+
+@pytest.mark.slow
 def test_index_size(eval_index: dict) -> None:
     raw = json.dumps(eval_index, ensure_ascii=False, separators=(",", ":")).encode()
     print(
@@ -222,7 +257,7 @@ def test_index_size(eval_index: dict) -> None:
 
 @pytest.mark.slow
 def test_index_size_for_5000_entries() -> None:
-    kb = view(validate(EVAL_KB).kb, "staff", date.today())
+    kb = view(validate(FIXTURE_KB).kb, "staff", date.fromisoformat(FIXTURE_TODAY))
     index = build_index(synthetic_kb(kb, 5000, mode="remix"))
     raw = json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode()
     print(

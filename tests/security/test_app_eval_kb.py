@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import EVAL_KB, init_kb_repo
+from conftest import EVAL_KB, init_kb_repo, require_shared_eval
 
 from feedback_app.auth import TokenStore
 from security.appserver import AppServer
@@ -15,14 +15,9 @@ from tooling.kb.load import load
 
 pytestmark = pytest.mark.slow
 
-if not EVAL_KB.is_dir():
-    pytest.skip(
-        f"EVAL-KB SECURITY TEST SKIPPED: the shared eval KB {EVAL_KB} is absent",
-        allow_module_level=True,
-    )
-
 
 def test_public_search_never_shows_internal_entries_or_staff_fields(tmp_path: Path) -> None:
+    require_shared_eval()  # the fixture twin is in test_app_holes.py
     repo = init_kb_repo(tmp_path / "repo", EVAL_KB)
     kb = load(repo / "kb").kb
     internal = [e for e in kb.entries if not e.is_public]

@@ -18,7 +18,7 @@ from conftest import entry_yaml, git
 from feedback_app import create_app
 from feedback_app.auth import TokenStore
 
-REFUSED = "the proposal would make the entry invalid; change it and send again"
+REFUSED = "这条建议会让条目无法通过校验(与 `kb validate` 的检查相同),请修改后重新发送"
 URL_HINT = "链接只能以 http://、https://、mailto: 或 tel: 开头,或是站内的相对地址"
 
 
