@@ -317,7 +317,12 @@ def test_answer_card_puts_the_matched_scenario_first_with_the_hand_off(
     assert rule.get_attribute("open") is None
     assert rule.locator("summary").inner_text() == "查看完整核心规则"
     rule.locator("summary").click()
-    assert rule.locator(".zd-md").inner_text().strip().endswith("物业负责上门查看、出具记录并协调双方。")
+    assert (
+        rule.locator(".zd-md")
+        .inner_text()
+        .strip()
+        .endswith("物业负责上门查看、出具记录并协调双方。")
+    )
     rule.locator("summary").click()  # closed again for the screenshot
     _fits(page, viewport["width"])
     height = page.evaluate("document.documentElement.scrollHeight")

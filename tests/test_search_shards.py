@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from conftest import QuietHandler, build_site, entry_yaml
+from helpers import QuietHandler, build_site, entry_yaml
 
 from tooling.kb.check import validate
 from tooling.site.search_index import INDEX_PATH, build_index, search

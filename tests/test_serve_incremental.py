@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, entry_yaml
-from test_site_serve import KB_CMD, fetch, free_port, wait_for
+from helpers import KB_CMD, REPO_ROOT, entry_yaml, fetch, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 
