@@ -26,6 +26,7 @@ from tooling.site.search_shards import (
     index_files,
     read_index,
     shard_count,
+    shard_of,
     write_index_files,
 )
 
@@ -60,7 +61,8 @@ def test_small_index_stays_one_file_and_big_sizes(make_kb: Any, tmp_path: Path) 
         INDEX_PATH: json.dumps(index, ensure_ascii=False, separators=(",", ":"))
     }
     assert SINGLE_FILE_DOCS == 2000
-    assert [shard_count(n) for n in (1000, 2500, 5000, 20000)] == [1, 2, 4, 16]
+    assert [shard_count(n) for n in (10_000, 20_000, 20_001, 300_000)] == [1, 1, 2, 16]
+    assert shard_of("漏水", 1 << 30) == (28431 * 31 + 27700)  # 漏 U+6F0F, 水 U+6C34
 
 
 def test_sharded_files_put_back_together_are_the_index(make_kb: Any, tmp_path: Path) -> None:
@@ -152,9 +154,9 @@ def test_worker_downloads_only_the_shards_a_query_needs(
     )
     page.close()
     assert errors == []
-    # The first query (漏水: 漏, 水, 漏水) needs the head, the shards of 漏 and 水, and the
-    # document chunks of its results, not the whole index.
-    want_shards = {f"/search/zhiku-terms-{ord(ch) % 3}.json" for ch in "漏水"}
+    # The first query (漏水: 漏, 水, 漏水) needs the head, the shards of its three terms,
+    # and the document chunks of its results, not the whole index.
+    want_shards = {f"/search/zhiku-terms-{shard_of(t, 3)}.json" for t in ("漏", "水", "漏水")}
     got = [(g[0]["location"], round(g[0]["score"], 9)) for g in replies[0]["data"]["items"]]
     want = [(loc, round(score, 9)) for loc, score in search(index, "漏水", limit=20)]
     assert got == want and got

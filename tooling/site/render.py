@@ -174,12 +174,19 @@ def date_text(value: date) -> str:
 def entry_order_key(entry: Entry) -> tuple[int, int, tuple[str, ...], str]:
     """Order inside a section: the writers' ``order`` first (lower first), then the
     question in pinyin order (never the id, which readers do not see)."""
-    from pypinyin import Style, lazy_pinyin
-
-    spelled = tuple(s.lower() for s in lazy_pinyin(entry.question, style=Style.TONE3))
+    spelled = _pinyin(entry.question)
     if entry.order is not None:
         return (0, entry.order, spelled, entry.question)
     return (1, 0, spelled, entry.question)
+
+
+@lru_cache(maxsize=1 << 16)
+def _pinyin(text: str) -> tuple[str, ...]:
+    """A question spelled in pinyin with tone numbers (cached: pypinyin is slow, and
+    every build and serve rebuild sorts every section)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return tuple(s.lower() for s in lazy_pinyin(text, style=Style.TONE3))
 
 
 # --- the pages -------------------------------------------------------------------------------
@@ -260,11 +267,12 @@ def render_site(
             page = section_page(section_view.section, number)
             pages[page] = render_section(visible, section_view, audience, number)
     fresh: dict[Hashable, str] = {}
+    rest = tuple(getattr(visible, f.name) for f in fields(visible) if f.name != "entries")
     for entry in visible.entries:
         if memo is None:
             text = render_entry(visible, entry, audience, today)
         else:
-            key = _entry_inputs(visible, entry, audience, today)
+            key = _entry_inputs(visible, entry, audience, today, rest)
             text = memo.get(key) or render_entry(visible, entry, audience, today)
             fresh[key] = text
         pages[entry_page(entry, visible)] = text
@@ -276,11 +284,13 @@ def render_site(
     return pages
 
 
-def _entry_inputs(kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today: date) -> Hashable:
+def _entry_inputs(
+    kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today: date, rest: Hashable
+) -> Hashable:
     """Everything an entry page is made from besides the templates (the memo's key): the
-    entry, the entries it links to, and every part of the knowledge base but its entries."""
+    entry, the entries it links to, and ``rest``, every part of the knowledge base but
+    its entries."""
     related = tuple(kb.entry(rid) for rid in entry.related)
-    rest = tuple(getattr(kb, f.name) for f in fields(kb) if f.name != "entries")
     return (entry, audience, today, related, rest)
 
 

@@ -3,14 +3,16 @@
 :func:`tooling.site.search_index.build_index` makes one logical index. Up to
 :data:`SINGLE_FILE_DOCS` entries it is written as it is, to
 ``search/zhiku-index.json``. Above that a phone would download megabytes on its
-first search, so the index is split (version 2):
+first search, so the index is split (version 2) into term shards of about
+:data:`SHARD_BYTES` of postings each (real entries have far more distinct terms
+than generated ones, so the split follows the postings' size, not the entry count):
 
 * ``search/zhiku-index.json``, the head: ``{"version": 2, "count": N, "shards": K,
   "chunk": C, "t2s": ..., "synonyms": ...}``;
 * ``search/zhiku-terms-<i>.json`` for ``i < K``: ``{"cjk": ..., "words": ...}`` (the
   packed postings format of :func:`~tooling.site.search_index.pack_terms`) of the
-  terms whose first character's code point is ``i`` modulo ``K``, so a CJK
-  character and every pair it starts are in the same shard;
+  terms whose hash (:func:`shard_of`) is ``i``: many small shards, so a query
+  downloads little besides its own terms' postings;
 * ``search/zhiku-docs-<j>.json``: ``[[location, question, snippet], ...]`` of
   documents ``j*C`` to ``j*C + C - 1``.
 
@@ -30,12 +32,13 @@ from typing import Any
 from tooling.site.search_index import INDEX_PATH, INDEX_VERSION, pack_terms, unpack_terms
 
 SHARDED_VERSION = 2
-#: Up to this many entries the index stays one file.
+#: Up to this many entries, and this many bytes of postings, the index stays one file.
 SINGLE_FILE_DOCS = 2000
-#: Entries per term shard (the shard count is the next power of two).
-DOCS_PER_SHARD = 1250
+SINGLE_FILE_BYTES = 600_000
+#: Bytes of packed postings per term shard (the shard count is the next power of two).
+SHARD_BYTES = 20_000
 #: Documents per document chunk.
-DOCS_PER_CHUNK = 500
+DOCS_PER_CHUNK = 100
 TERMS_PATH = "search/zhiku-terms-{}.json"
 DOCS_PATH = "search/zhiku-docs-{}.json"
 
@@ -45,15 +48,23 @@ def _json(value: Any) -> str:
 
 
 def shard_of(term: str, shards: int) -> int:
-    """The shard of a term: its first character's code point modulo ``shards``."""
-    return ord(term[0]) % shards
+    """The shard of a term: ``h = h * 31 + code point`` over its characters, in 32 bits,
+    modulo ``shards`` (the worker computes the same with ``Math.imul``)."""
+    h = 0
+    for ch in term:
+        h = (h * 31 + ord(ch)) & 0xFFFFFFFF
+    return h % shards
 
 
-def shard_count(docs: int) -> int:
+def shard_count(postings_bytes: int) -> int:
     count = 1
-    while count * DOCS_PER_SHARD < docs:
+    while count * SHARD_BYTES < postings_bytes:
         count *= 2
     return count
+
+
+def _postings_bytes(index: Mapping[str, Any]) -> int:
+    return sum(map(len, index["cjk"].values())) + sum(map(len, index["words"].values()))
 
 
 def index_files(
@@ -62,12 +73,15 @@ def index_files(
     """``{path under the site folder: JSON text}`` of one logical index.
 
     ``shards``/``chunk`` force the sharded layout with those sizes (tests use small
-    ones); by default a site of more than :data:`SINGLE_FILE_DOCS` entries is sharded.
+    ones); by default an index of more than :data:`SINGLE_FILE_DOCS` entries or
+    :data:`SINGLE_FILE_BYTES` of postings is sharded.
     """
     docs = index["docs"]
-    if shards is None and chunk is None and len(docs) <= SINGLE_FILE_DOCS:
+    size = _postings_bytes(index)
+    small = len(docs) <= SINGLE_FILE_DOCS and size <= SINGLE_FILE_BYTES
+    if shards is None and chunk is None and small:
         return {INDEX_PATH: _json(index)}
-    shards = shards or shard_count(len(docs))
+    shards = shards or shard_count(size)
     chunk = chunk or DOCS_PER_CHUNK
     head = {
         "version": SHARDED_VERSION,

@@ -80,8 +80,11 @@ function fetchPart(index, kind, n) {
   return index.parts.get(key)
 }
 
+/* Keep in step with shard_of in tooling/site/search_shards.py. */
 function shardOf(term, shards) {
-  return term.codePointAt(0) % shards
+  var h = 0
+  for (var ch of term) h = (Math.imul(h, 31) + ch.codePointAt(0)) >>> 0
+  return h % shards
 }
 
 /* Load the term shards a query needs (nothing for a one-file index). */
