@@ -92,15 +92,23 @@ def _result_json(
         "why": why,
         "section": entry.section,
         "rule": entry.rule,
+        "scenarios": [{"case": s.case, "answer": s.answer} for s in entry.scenarios],
         # The same URL the site gives the page (render decides, e.g. for id clashes).
         "url": f"{base}/{entry_url(entry, kb)}",
     }
+    # The view already left these out for the public; the audience check says so twice.
     if audience == "staff":
         data["replies"] = {
             "friendly": entry.replies.friendly,
             "formal": entry.replies.formal,
             "brief": entry.replies.brief,
         }
+        if entry.handoff is not None:
+            data["handoff"] = {
+                "team": entry.handoff.team,
+                "collect": list(entry.handoff.collect),
+                "respond_within": entry.handoff.respond_within,
+            }
     return data
 
 

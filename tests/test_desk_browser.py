@@ -5,10 +5,9 @@ The site is built once per module with ZHIKU_APP_URL pointing at the app; the ap
 can be stopped and started again on the same port to show the offline message.
 Screenshots at 390 and 1280 px go to ZHIKU_SCREENSHOT_DIR (default: the test's tmp).
 
-The answer card needs fields /api/search does not return yet (``scenarios``,
-``match``, ``handoff``): :func:`_with_entry_fields` adds them to the real app's
-real response from the entry file, as the app is asked to; the desk without
-them is tested against the app's response as it is.
+The answer card uses the app's real response: ``scenarios`` for every reader,
+``replies`` and ``handoff`` for staff; the matched scenario is the one the
+engine's ``why`` quotes.
 """
 
 from __future__ import annotations
@@ -125,31 +124,6 @@ def leak_entry() -> dict[str, Any]:
     path = next(FIXTURE_KB.rglob(f"{LEAK_ID}.yaml"))
     entry: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return entry
-
-
-def _entry_fields(entry_id: str) -> dict[str, Any]:
-    """What the desk asks the app to add to each result, read from the entry file."""
-    found = list(FIXTURE_KB.rglob(f"{entry_id}.yaml"))
-    if not found:
-        return {}
-    entry = yaml.safe_load(found[0].read_text(encoding="utf-8"))
-    fields: dict[str, Any] = {"scenarios": entry.get("scenarios") or []}
-    if entry.get("handoff"):
-        fields["handoff"] = entry["handoff"]
-    return fields
-
-
-def _with_entry_fields(page: Any) -> None:
-    """Pass /api/search through to the real app, adding scenarios and hand-off."""
-
-    def handle(route: Any) -> None:
-        response = route.fetch()
-        data = response.json()
-        for hit in data.get("results", []):
-            hit.update(_entry_fields(hit["id"]))
-        route.fulfill(response=response, body=json.dumps(data, ensure_ascii=False))
-
-    page.route(re.compile(r"/api/search\?"), handle)
 
 
 def _open_desk(
@@ -288,7 +262,6 @@ def test_answer_card_puts_the_matched_scenario_first_with_the_hand_off(
     browser: Any, desk: dict[str, Any], leak_entry: dict[str, Any], viewport: dict[str, int]
 ) -> None:
     page, errors = _open_desk(browser, desk, viewport)
-    _with_entry_fields(page)
     _ask(page, SCENARIO_QUERY)
     best = page.locator(".zd-best")
     assert best.get_attribute("data-id") == LEAK_ID
@@ -339,7 +312,6 @@ def test_no_confident_answer_is_logged_and_only_suggestions_shown(
 ) -> None:
     log = desk["query_log"]
     page, errors = _open_desk(browser, desk, viewport)
-    _with_entry_fields(page)
     _ask(page, UNANSWERABLE)
     assert _status(page) == MISS, f"the search answered {UNANSWERABLE!r}; pick another question"
     logged = [json.loads(line)["query"] for line in log.read_text(encoding="utf-8").splitlines()]

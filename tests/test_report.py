@@ -15,8 +15,9 @@ from conftest import STAFF_YAML, entry_yaml, git
 
 import tooling.git
 from tooling.cli import main
+from tooling.flags import default_unanswered_log
 from tooling.report import history as git_history
-from tooling.report.compute import make_report
+from tooling.report.build import make_report
 from tooling.report.pages import site_report_pages
 
 TODAY = date(2026, 11, 25)  # a Wednesday; the period is 2026-10-26 .. 2026-11-25
@@ -398,14 +399,28 @@ def test_cli_text(flag_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     for heading in ("== 知识健康 ==", "== 待处理反馈 ==", "== 贡献榜 ==", "== 缺失知识 =="):
         assert heading in out
-    assert "张伟 (zhang-wei):过期未复核 1,即将到期 1,已过期 0" in out
-    assert "stale-one  答案错误 (wrong)  2 条,最早 10 天前  负责人 张伟 (zhang-wei)" in out
+    assert "共 9 条：过期未复核 3 条，14 天内到期 1 条，已过期 1 条，内容单薄 2 条" in out
+    assert "张伟 (zhang-wei)：过期未复核 1，即将到期 1，已过期 0" in out
+    assert "stale-one  答案错误  2 条，最早 10 天前  负责人 张伟 (zhang-wei)" in out
+    assert "(wrong)" not in out and "(missing)" not in out and "(root)" not in out
     board = out.split("== 贡献榜 ==")[1].split("==")[0].splitlines()
     assert [line.split() for line in board[2:5]] == [
         ["1", "李娜", "(li-na)", "3", "2", "9"],
         ["2", "王芳", "(wang-fang)", "3", "1", "6"],
         ["3", "张伟", "(zhang-wei)", "2", "1", "5"],
     ]
+
+
+def test_cli_reads_the_apps_log_where_the_app_writes_it(
+    flag_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ZHIKU_QUERY_LOG", raising=False)
+    args = ("--kb", str(flag_repo / "kb"), "--today", "2026-11-25")
+    code, out, _ = cli(capsys, *args)
+    assert code == 0 and "共 0 次" in out  # no log yet: nothing to read, no error
+    write_log(default_unanswered_log(flag_repo / ".git"))
+    code, out, _ = cli(capsys, *args)
+    assert code == 0 and "共 3 次）" in out and "停车卡丢了怎么办" in out
 
 
 def test_cli_markdown(flag_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -451,7 +466,7 @@ def test_cli_outside_git(
     kb = make_kb(kb_files())
     code, out, _ = cli(capsys, "--kb", str(kb), "--today", "2026-11-25")
     assert code == 0
-    assert f"没有 git 历史:{kb} is not in a git repository: no flags or credit to show" in out
+    assert f"没有 git 历史：{kb} is not in a git repository: no flags or credit to show" in out
     assert [r.levelname for r in caplog.records if "not in a git" in r.message] == ["WARNING"]
 
 

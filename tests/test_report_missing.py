@@ -13,7 +13,7 @@ import pytest
 from conftest import entry_yaml
 
 from tooling.kb.model import KnowledgeBase
-from tooling.report.compute import build_report, make_report
+from tooling.report.build import build_report, make_report
 from tooling.report.missing import (
     bigram_nearest,
     cluster_queries,

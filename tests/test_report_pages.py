@@ -12,7 +12,9 @@ from pathlib import Path
 import markdown
 from conftest import entry_yaml
 
-from tooling.report.compute import (
+from tooling.report.formats import md
+from tooling.report.missing import MissingCluster
+from tooling.report.model import (
     CreditRow,
     EntryRef,
     Health,
@@ -21,8 +23,6 @@ from tooling.report.compute import (
     SectionCount,
     WeekCount,
 )
-from tooling.report.formats import md
-from tooling.report.missing import MissingCluster
 from tooling.report.pages import SVG_NS, render_report_pages, site_report_pages
 
 TODAY = date(2026, 11, 25)

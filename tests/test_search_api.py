@@ -80,14 +80,37 @@ def test_answer_with_entry_details(client: FlaskClient, app: Flask) -> None:
     first = body["results"][0]
     assert first["id"] == "elevator-fault"
     assert first["question"] == "电梯坏了或者被困在电梯里怎么办?".replace("?", "？")
-    assert set(first) == {"id", "question", "score", "why", "section", "rule", "replies", "url"}
+    assert set(first) == {
+        "id",
+        "question",
+        "score",
+        "why",
+        "section",
+        "rule",
+        "scenarios",
+        "replies",
+        "handoff",
+        "url",
+    }
     assert first["section"] == "repairs"
+    assert first["handoff"]["team"] and first["handoff"]["collect"]
+    assert all(set(s) == {"case", "answer"} for s in first["scenarios"])
     assert set(first["replies"]) == {"friendly", "formal", "brief"}
     assert first["url"].endswith("/repairs/elevator-fault/")
     assert len(_log_lines(app)) == before  # answered questions are not logged
     public = client.get("/api/search", query_string={"q": "電梯壞了", "limit": 3}).get_json()
     assert public["results"][0]["id"] == "elevator-fault"
-    assert set(public["results"][0]) == {"id", "question", "score", "why", "section", "rule", "url"}
+    # The public view has no replies and no hand-off: the result cannot carry them.
+    assert set(public["results"][0]) == {
+        "id",
+        "question",
+        "score",
+        "why",
+        "section",
+        "rule",
+        "scenarios",
+        "url",
+    }
 
 
 def test_unanswered_query_is_logged_once_per_day_with_a_count(

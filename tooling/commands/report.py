@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 from tooling.commands._common import add_kb_argument, add_today_argument, kb_root, parse_date
 from tooling.errors import EXIT_OK, UsageError
-from tooling.report.compute import DEFAULT_PERIOD_DAYS, make_report
+from tooling.flags import QUERY_LOG_ENV
+from tooling.report.build import DEFAULT_PERIOD_DAYS, make_report
 from tooling.report.formats import FORMATTERS
+from tooling.report.history import find_repo
+from tooling.report.missing import queries_log_path
 
 NAME = "report"
 HELP = "report stale, wrong and missing knowledge, open flags and who improves the KB"
@@ -46,8 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="unanswered-questions log written by the feedback app "
-        "(JSON lines, e.g. instance/unanswered.jsonl; default: none)",
+        help="unanswered-questions log written by the feedback app (default: $ZHIKU_QUERY_LOG, "
+        "else where the app writes it, <git dir>/zhiku-unanswered.jsonl, when it exists)",
     )
     parser.add_argument(
         "--format",
@@ -67,8 +71,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"repository folder not found: {args.repo} (use --repo DIR)")
     if args.queries_log is not None and not args.queries_log.is_file():
         raise UsageError(f"queries log not found: {args.queries_log} (use --queries-log FILE)")
+    queries_log = args.queries_log or _default_log(args.repo or find_repo(root))
     report = make_report(
-        root, today=today, since=since, repo=args.repo, main=args.main, queries_log=args.queries_log
+        root, today=today, since=since, repo=args.repo, main=args.main, queries_log=queries_log
     )
     sys.stdout.write(FORMATTERS[args.format](report))
     return EXIT_OK
+
+
+def _default_log(repo: Path | None) -> Path | None:
+    """The log the feedback app writes by default, when there is one to read."""
+    path = queries_log_path(os.environ.get(QUERY_LOG_ENV), repo)
+    return path if path is not None and path.is_file() else None

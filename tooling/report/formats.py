@@ -17,23 +17,12 @@ from datetime import date, datetime
 from typing import Any
 
 from tooling import flags
-from tooling.report.compute import (
-    EXPIRING_DAYS,
-    MERGED_POINTS,
-    MIN_PHRASINGS,
-    RAISED_POINTS,
-    EntryRef,
-    OpenFlag,
-    Report,
-)
+from tooling.report.health import EXPIRING_DAYS, MIN_PHRASINGS
 from tooling.report.missing import MissingCluster
+from tooling.report.model import MERGED_POINTS, RAISED_POINTS, EntryRef, OpenFlag, Report
 
 MAX_CLUSTERS = 30
 SCORE_RULE = f"积分 = 提出 × {RAISED_POINTS} + 被采纳 × {MERGED_POINTS}"
-
-
-def kind_label(kind: str) -> str:
-    return f"{flags.kind_label(kind)} ({kind})"
 
 
 def owner_label(name: str, handle: str) -> str:
@@ -49,8 +38,8 @@ def period(report: Report) -> str:
 def summary_line(report: Report) -> str:
     h = report.health
     return (
-        f"共 {h.entries} 条:过期未复核 {h.stale} 条,{EXPIRING_DAYS} 天内到期 {h.expiring} 条,"
-        f"已过期 {h.expired} 条,内容单薄 {len(h.thin)} 条"
+        f"共 {h.entries} 条：过期未复核 {h.stale} 条，{EXPIRING_DAYS} 天内到期 {h.expiring} 条，"
+        f"已过期 {h.expired} 条，内容单薄 {len(h.thin)} 条"
     )
 
 
@@ -114,18 +103,19 @@ def _due(kind: str, ref: EntryRef) -> str:
 
 
 def to_text(report: Report) -> str:
-    out = [f"知库报告 {report.today}({period(report)})", ""]
+    out = [f"知库报告 {report.today}（{period(report)}）", ""]
     h = report.health
     out += ["== 知识健康 ==", summary_line(report)]
     if report.kb_errors:
         out.append(
-            f"注意:知识库有 {report.kb_errors} 个错误,出错的条目不在本报告里(运行 kb validate 查看)"
+            f"注意：知识库有 {report.kb_errors} 个错误，"
+            "出错的条目不在本报告里（运行 kb validate 查看）"
         )
     for o in h.owners:
         out += [
             "",
-            f"{owner_label(o.name, o.handle)}:过期未复核 {len(o.stale)},"
-            f"即将到期 {len(o.expiring)},已过期 {len(o.expired)}",
+            f"{owner_label(o.name, o.handle)}：过期未复核 {len(o.stale)}，"
+            f"即将到期 {len(o.expiring)}，已过期 {len(o.expired)}",
         ]
         rows = [
             [label, ref.id, _one_line(ref.question, 30), _due(kind, ref)]
@@ -138,7 +128,7 @@ def to_text(report: Report) -> str:
         ]
         out += _columns(rows, "    ")
     if h.thin:
-        out += ["", f"内容单薄(问法少于 {MIN_PHRASINGS} 条或没有常见场景):"]
+        out += ["", f"内容单薄（问法少于 {MIN_PHRASINGS} 条或没有常见场景）："]
         out += _columns(
             [
                 [
@@ -150,12 +140,12 @@ def to_text(report: Report) -> str:
                 for t in h.thin
             ]
         )
-    out += ["", "分区统计:"]
+    out += ["", "分区统计："]
     out += _columns(
         [["分区", "名称", "条目", "公开", "内部", "过期未复核"]]
         + [
             [
-                s.path or "(root)",
+                s.path or "（根目录）",
                 s.title,
                 str(s.entries),
                 str(s.public),
@@ -167,14 +157,14 @@ def to_text(report: Report) -> str:
     )
     out += ["", "== 待处理反馈 =="]
     if not report.has_history:
-        out.append(f"没有 git 历史:{report.history_note}")
+        out.append(f"没有 git 历史：{report.history_note}")
     elif not report.open_flags:
         out.append("没有未处理的反馈。")
     for g in report.open_flags:
         out.append(
-            f"{g.entry_id}  {kind_label(g.kind)}  {len(g.flags)} 条,最早 {g.oldest_days}"
+            f"{g.entry_id}  {flags.kind_label(g.kind)}  {len(g.flags)} 条，最早 {g.oldest_days}"
             f" 天前  负责人 {owner_label(g.owner_name, g.owner)}"
-            + (f"  “{_one_line(g.question, 30)}”" if g.question else "  (条目不存在)")
+            + (f"  “{_one_line(g.question, 30)}”" if g.question else "  （条目不存在）")
         )
         out += _columns(
             [
@@ -191,7 +181,7 @@ def to_text(report: Report) -> str:
         )
     out += ["", f"== 贡献榜 ==({period(report)};{SCORE_RULE})"]
     if not report.has_history:
-        out.append(f"没有 git 历史:{report.history_note}")
+        out.append(f"没有 git 历史：{report.history_note}")
     elif not report.credit:
         out.append("统计期内没有人提出或被采纳反馈。")
     else:
@@ -202,7 +192,7 @@ def to_text(report: Report) -> str:
                 for i, r in enumerate(report.credit, 1)
             ]
         )
-    out += ["", f"== 缺失知识 ==(没有可靠答案的提问,{period(report)},共 {report.queries} 次)"]
+    out += ["", f"== 缺失知识 ==（没有可靠答案的提问，{period(report)}，共 {report.queries} 次）"]
     if not report.missing:
         out.append("没有记录。")
     for c in report.missing[:MAX_CLUSTERS]:
@@ -210,14 +200,14 @@ def to_text(report: Report) -> str:
         if len(c.variants) > 1:
             others = "、".join(f"“{_one_line(v, 20)}”" for v in c.variants[1:4])
             more = f" 等 {len(c.variants) - 1} 种" if len(c.variants) > 4 else ""
-            out.append(f"        其他说法:{others}{more}")
+            out.append(f"        其他说法：{others}{more}")
         if c.nearest:
             out.append(
-                f"        最接近:{c.nearest.entry_id}“{_one_line(c.nearest.question, 30)}”"
-                "(可补充为问法或场景)"
+                f"        最接近：{c.nearest.entry_id}“{_one_line(c.nearest.question, 30)}”"
+                "（可补充为问法或场景）"
             )
     if len(report.missing) > MAX_CLUSTERS:
-        out.append(f"…… 另有 {len(report.missing) - MAX_CLUSTERS} 组(--format json 查看全部)")
+        out.append(f"…… 另有 {len(report.missing) - MAX_CLUSTERS} 组（--format json 查看全部）")
     return "\n".join(out) + "\n"
 
 

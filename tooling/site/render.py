@@ -280,7 +280,7 @@ def render_site(
         memo.clear()
         memo.update(fresh)
     if audience == "staff":
-        pages[DESK_PAGE] = _template("desk.md.j2").render()
+        pages[DESK_PAGE] = _template("desk.md.j2").render(site=visible.site)
     return pages
 
 
