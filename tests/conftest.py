@@ -7,6 +7,7 @@ browser (``browser``). Test modules never import fixtures from one another.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, ItemsView, Iterator
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ from helpers import (  # noqa: F401
     serve_folder,
     wait_for,
 )
+
+# One vector/index cache for the whole session (and across runs: CI starts it
+# empty), so each knowledge base is embedded once; subprocesses inherit it.
+os.environ.setdefault("ZHIKU_CACHE_DIR", str(REPO_ROOT / ".pytest-cache" / "zhiku"))
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from conftest import (
     serve_folder,
 )
 
-from tooling.site.search_index import search
+from tooling.site.search_index import LOW_COVERAGE, best_coverage, search
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -89,7 +89,8 @@ def ask(page: Any, query: str) -> list[str]:
     box.press("End")
     page.wait_for_function(f"document.querySelector({json.dumps(RESULT_LINKS)})", timeout=WAIT_MS)
     links: list[str] = page.eval_on_selector_all(RESULT_LINKS, "els => els.map(a => a.href)")
-    return links
+    # The 没有找到可信的答案 notice links to "#", not to an entry.
+    return [link for link in links if not link.endswith("#")]
 
 
 def test_fixture_questions_hit_rates(page: Any) -> None:
@@ -175,6 +176,20 @@ def test_worker_protocol_and_reference_ranking(page: Any, staff_site: Path) -> N
             len(group) == 1 and set(group[0]) == {"location", "title", "text", "score", "terms"}
             for group in items
         )
-        got = [(g[0]["location"], round(g[0]["score"], 9)) for g in items[:5]]
+        not_sure = best_coverage(index, query) < LOW_COVERAGE
+        assert (items[0][0]["location"] == "#") == not_sure, query
+        entries = items[1:] if not_sure else items
+        got = [(g[0]["location"], round(g[0]["score"], 9)) for g in entries[:5]]
         want = [(loc, round(score, 9)) for loc, score in search(index, query, limit=5)]
         assert got == want, query
+
+
+def test_low_coverage_says_no_trusted_answer(page: Any) -> None:
+    page.locator(SEARCH_INPUT).focus()
+    links = ask(page, "小区旁边的地铁几点有首班车")
+    first = page.locator(".md-search-result__list > li").first
+    assert first.locator("h1").inner_text() == "没有找到可信的答案：下面的条目仅供参考"
+    assert links  # the nearest entries are still listed as suggestions
+    ask(page, "電梯壞了")
+    first = page.locator(".md-search-result__list > li").first
+    assert not first.locator("h1").inner_text().startswith("没有找到可信的答案")

@@ -6,53 +6,109 @@
     result = index.search("電梯壞了", limit=5)
     if result.answered:
         best = result.hits[0]
+    else:  # 没有把握: result.hits are suggestions, never the answer
+        ...
 
-The pipeline: :mod:`~tooling.answer.normalize` (full-width, case, traditional
-characters) -> :mod:`~tooling.answer.analysis` (synonyms, jieba words,
-character bigrams, pinyin bigrams) -> :mod:`~tooling.answer.index` (Whoosh
-BM25F candidates) -> :mod:`~tooling.answer.ranking` (re-rank and refuse).
+The pipeline: :mod:`tooling.text` (full-width, case, traditional characters)
+-> :mod:`~tooling.answer.analysis` (synonyms, jieba words, character bigrams,
+pinyin bigrams) -> :mod:`~tooling.answer.index` (BM25F postings, units, e5
+vectors from :mod:`~tooling.answer.embed`) -> :mod:`~tooling.answer.engine`
+(candidates and their signals) -> :mod:`~tooling.answer.ranking` (rank score
+and confidence), with weights and refusal threshold fitted on the knowledge
+base itself by :mod:`~tooling.answer.calibrate`. :mod:`~tooling.answer.store`
+keeps built indexes on disk for the CLI.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
+from tooling.answer.calibrate import Fit, SelfEstimate, calibrate
+from tooling.answer.embed import Model, VectorCache, cache_dir, embedder
+from tooling.answer.engine import candidates
 from tooling.answer.index import Corpus
-from tooling.answer.normalize import normalize
-from tooling.answer.ranking import (
-    CONFIDENCE_THRESHOLD,
-    Hit,
-    QueryPlan,
-    Scored,
-    SearchResult,
-    explain,
-    rank,
-)
+from tooling.answer.ranking import Hit, Scored, SearchResult, explain
 from tooling.kb.model import KnowledgeBase
-from tooling.kb.view import DEFAULT_AUDIENCE, SiteAudience
+from tooling.kb.view import DEFAULT_AUDIENCE, SiteAudience, check_audience
+from tooling.text import fold
 
-__all__ = ["Hit", "SearchIndex", "SearchResult", "normalize"]
+normalize = fold  # the name this package has always exported
+
+__all__ = ["Hit", "SearchIndex", "SearchResult", "SelfEstimate", "normalize"]
 
 
 class SearchIndex:
-    """The entries of one audience, indexed once; :meth:`search` is cheap."""
+    """The entries of one audience, indexed and calibrated once; :meth:`search` is cheap."""
 
-    def __init__(self, corpus: Corpus) -> None:
+    def __init__(self, corpus: Corpus, fit: Fit) -> None:
         self._corpus = corpus
+        self.fit = fit
 
     @classmethod
     def build(
-        cls, kb: KnowledgeBase, audience: SiteAudience = DEFAULT_AUDIENCE, today: date | None = None
+        cls,
+        kb: KnowledgeBase,
+        audience: SiteAudience = DEFAULT_AUDIENCE,
+        today: date | None = None,
+        *,
+        cache: str | os.PathLike[str] | None = None,
+        model: Model | bool | None = True,
+        reuse: bool = True,
     ) -> SearchIndex:
-        """Index what ``audience`` may see of ``kb`` on ``today`` (:func:`tooling.kb.view.view`)."""
-        return cls(Corpus(kb, audience, today))
+        """Index what ``audience`` may see of ``kb`` on ``today`` (:func:`tooling.kb.view.view`),
+        then calibrate on it. ``cache`` is the vector and index cache folder (default:
+        :func:`~tooling.answer.embed.cache_dir`); ``model=False`` matches on words only.
+        With ``reuse`` an index of the same content built before (by this engine, with
+        this model) is loaded from the cache instead (:mod:`tooling.answer.store`)."""
+        from tooling.answer import store
+
+        chosen = embedder() if model is True else (model or None)
+        folder = cache_dir(cache)
+        key = store.index_key(kb, check_audience(audience), today or date.today(), chosen)
+        if reuse:
+            found = store.load(folder, key)
+            if isinstance(found, cls):
+                return found
+        vectors = VectorCache(folder) if chosen is not None else None
+        corpus = Corpus(kb, audience, today, chosen, vectors)
+        index = cls(corpus, calibrate(corpus))
+        if reuse:
+            store.save(folder, key, index)
+        return index
+
+    @classmethod
+    def cached(
+        cls,
+        kb: KnowledgeBase,
+        audience: SiteAudience = DEFAULT_AUDIENCE,
+        today: date | None = None,
+        *,
+        cache: str | os.PathLike[str] | None = None,
+    ) -> SearchIndex:
+        """:meth:`build` with ``reuse`` (kept for callers that want to say so)."""
+        return cls.build(kb, audience, today, cache=cache, reuse=True)
 
     @property
     def audience(self) -> str:
         return self._corpus.audience
 
+    @property
+    def semantic(self) -> bool:
+        """True when the semantic model's vectors take part."""
+        return self._corpus.unit_vectors is not None
+
+    @property
+    def threshold(self) -> float:
+        """The refusal threshold fitted on this knowledge base."""
+        return self.fit.threshold
+
+    @property
+    def estimate(self) -> SelfEstimate | None:
+        return self.fit.estimate
+
     def __len__(self) -> int:
-        return len(self._corpus.entries)
+        return self._corpus.size
 
     def entry_ids(self) -> set[str]:
         return set(self._corpus.by_id)
@@ -61,17 +117,42 @@ class SearchIndex:
         """Every candidate with its signals, best first (for evaluation and debugging)."""
         corpus = self._corpus
         analyzed = corpus.analyzer.analyze(query)
-        terms = corpus.query_terms(analyzed)
-        if terms.empty:
+        vector = None
+        if self.semantic:
+            model = embedder()
+            if model is not None and model.model_id == corpus.model_id:
+                vector = model.embed([fold(query)], "query")[0]
+        found = candidates(corpus, analyzed, vector, self.fit.baseline)
+        if found is None:
             return []
-        plan = QueryPlan(analyzed, terms, corpus.analyzer, corpus.idf[0], corpus.max_idf)
-        return rank(plan, corpus.candidates(terms), corpus.entries)
+        if vector is None:  # the model went away after the index was built
+            found.rows[:, 4:] = 0.0
+        rank = found.rows @ self.fit.weights.rank_vector()
+        confidence = self.fit.weights.confidences(found.rows)
+        order = sorted(
+            range(len(found.positions)),
+            key=lambda i: (-rank[i], corpus.entries[found.positions[i]].entry.id),
+        )
+        return [
+            Scored(
+                corpus.entries[found.positions[i]],
+                found.rows[i],
+                float(rank[i]),
+                float(confidence[i]),
+                found.units[i],
+                found.matched[i],
+            )
+            for i in order
+        ]
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
         scored = self.scored(query)
-        answered = bool(scored) and scored[0].confidence >= CONFIDENCE_THRESHOLD
+        confidence = scored[0].confidence if scored else 0.0
+        answered = bool(scored) and confidence >= self.fit.threshold
         hits = tuple(
             Hit(s.terms.entry.id, s.terms.entry.question, round(s.score, 4), explain(s))
             for s in scored[: max(limit, 0)]
         )
-        return SearchResult(query, answered, hits)
+        return SearchResult(
+            query, answered, hits, round(confidence, 4), round(self.fit.threshold, 4)
+        )

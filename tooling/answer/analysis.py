@@ -9,7 +9,7 @@ Two views of the same text, so that one can catch what the other misses:
   boundaries, so ``楼道灯不亮`` still shares ``楼道``/``道灯`` with ``楼道灯坏了``,
   and a one-character typo only spoils the two bigrams around it.
 
-Both views run on normalized text (:func:`~tooling.answer.normalize.normalize`)
+Both views run on normalized text (:func:`tooling.text.fold`)
 in which every synonym from ``_synonyms.yaml`` has been replaced by its group's
 canonical word. Rewriting both the entries and the query to the same word is
 synonym expansion at index and query time at once, and it keeps every term
@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import jieba
 
-from tooling.answer.normalize import normalize
+from tooling.text import CJK_CLASS
+from tooling.text import fold as normalize
 
 try:  # pinyin lets a homophone typo (赔 typed as 陪) still match
     from pypinyin import lazy_pinyin as _pinyin_of
@@ -60,7 +61,7 @@ STOPWORDS = frozenset(
     for word in line.split()
 )
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK = CJK_CLASS
 _TERM_RE = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
 _CJK_RE = re.compile(rf"^[{_CJK}]+$")
 _ALNUM_RE = re.compile(r"^[a-z0-9]+$")
@@ -103,6 +104,20 @@ class Analyzer:
             re.compile("|".join(re.escape(w) for w in variants)) if variants else None
         )
         self._pinyin_cache: dict[str, tuple[str, ...]] = {}
+        self._jieba = _private_tokenizer()
+        for word in set(self.canonical.values()):
+            if _CJK_RE.match(word):
+                self._jieba.add_word(word, freq=100_000)
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the tokenizer (a copy of jieba's dictionary), rebuilt on load."""
+        state = dict(self.__dict__)
+        del state["_jieba"]
+        state["_pinyin_cache"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
         self._jieba = _private_tokenizer()
         for word in set(self.canonical.values()):
             if _CJK_RE.match(word):

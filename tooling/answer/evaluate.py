@@ -4,10 +4,10 @@ The file has one ``query<TAB>expected_id`` per line; ``-`` marks a question
 the knowledge base cannot answer; blank lines and lines starting with ``#``
 are skipped.
 
-hit@1, hit@5 and MRR (over the top :data:`MRR_DEPTH`) measure the ranking of
-the answerable questions, whether or not the answer was refused; refusal is
-measured separately by the two shares, so that one number does not hide the
-other.
+hit@1, hit@5 and MRR (over the top :data:`MRR_DEPTH`) count what the user
+sees: a refused answerable question is a miss. The same three figures for the
+ranking alone (refusals aside) are reported separately and labelled as such,
+and refusal by the two shares (answerable refused, unanswerable refused).
 """
 
 from __future__ import annotations
@@ -33,15 +33,16 @@ class LabelledQuery:
 class Outcome:
     query: str
     expected: str
-    ranked: tuple[str, ...]  # ids in rank order, refusal aside
+    ranked: tuple[str, ...]  # ids in rank order, also when the answer was refused
     answered: bool
 
     def to_json(self) -> dict[str, object]:
-        """The ``--details`` line: ``ranked`` is empty when the answer was refused."""
+        """The ``--details`` line."""
         return {
             "query": self.query,
             "expected": self.expected,
-            "ranked": list(self.ranked) if self.answered else [],
+            "ranked": list(self.ranked),
+            "answered": self.answered,
         }
 
 
@@ -50,9 +51,12 @@ class Metrics:
     outcomes: tuple[Outcome, ...] = field(repr=False)
     answerable: int
     unanswerable: int
-    hit1: float
-    hit5: float
-    mrr: float
+    hit1: float  # answered with the right entry first (a refusal is a miss)
+    hit5: float  # answered with the right entry in the top 5
+    mrr: float  # reciprocal rank of the right entry, 0 when refused
+    ranking_hit1: float  # the ranking alone, refusals aside
+    ranking_hit5: float
+    ranking_mrr: float
     wrongly_refused: float  # share of answerable queries refused
     correctly_refused: float  # share of unanswerable queries refused
     wrongly_refused_count: int
@@ -106,22 +110,25 @@ def evaluate(index: SearchIndex, queries: list[LabelledQuery]) -> Metrics:
 def metrics(outcomes: tuple[Outcome, ...], indexed: set[str]) -> Metrics:
     answerable = [o for o in outcomes if o.expected in indexed]
     unanswerable = [o for o in outcomes if o.expected not in indexed]
-    hit1 = sum(o.ranked[:1] == (o.expected,) for o in answerable)
-    hit5 = sum(o.expected in o.ranked[:5] for o in answerable)
-    mrr = sum(
-        1 / (o.ranked.index(o.expected) + 1)
+    rank1 = [o.ranked[:1] == (o.expected,) for o in answerable]
+    rank5 = [o.expected in o.ranked[:5] for o in answerable]
+    reciprocal = [
+        1 / (o.ranked.index(o.expected) + 1) if o.expected in o.ranked[:MRR_DEPTH] else 0.0
         for o in answerable
-        if o.expected in o.ranked[:MRR_DEPTH]
-    )
+    ]
+    answered = [o.answered for o in answerable]
     wrong = sum(not o.answered for o in answerable)
     right = sum(not o.answered for o in unanswerable)
     return Metrics(
         outcomes=outcomes,
         answerable=len(answerable),
         unanswerable=len(unanswerable),
-        hit1=_share(hit1, len(answerable)),
-        hit5=_share(hit5, len(answerable)),
-        mrr=_share(mrr, len(answerable)),
+        hit1=_share(sum(r and a for r, a in zip(rank1, answered, strict=True)), len(answerable)),
+        hit5=_share(sum(r and a for r, a in zip(rank5, answered, strict=True)), len(answerable)),
+        mrr=_share(sum(r * a for r, a in zip(reciprocal, answered, strict=True)), len(answerable)),
+        ranking_hit1=_share(sum(rank1), len(answerable)),
+        ranking_hit5=_share(sum(rank5), len(answerable)),
+        ranking_mrr=_share(sum(reciprocal), len(answerable)),
         wrongly_refused=_share(wrong, len(answerable)),
         correctly_refused=_share(right, len(unanswerable)),
         wrongly_refused_count=wrong,

@@ -1,16 +1,20 @@
-"""Index stage: knowledge base -> an in-memory search index.
+"""Index stage: knowledge base -> the in-memory structures the ranking reads.
 
-Two structures are built once per process:
+Built once per index (and persisted by :mod:`tooling.answer.store`):
 
-* a Whoosh index (RAM storage), one document per entry, with the ask side
-  (question, phrasings, scenario cases, tags) and the answer side (rule,
-  scenario answers) in separate fields, each as jieba words and as character
-  bigrams. Whoosh's BM25F over these fields finds the candidates;
-* per entry, the analyzed *units* people's questions are compared with: the
-  question, each phrasing and each scenario case, plus the term sets of the
-  whole ask side and of the whole entry, and an IDF table. The ranking stage
-  (:mod:`tooling.answer.ranking`) reads these to re-rank the candidates and to
-  decide whether the best one deserves to be called an answer.
+* per entry, the analyzed *units* people's questions are compared with (the
+  question, each phrasing and each scenario case), the term sets of the whole
+  entry, and the term counts of its two BM25F fields: the ask side (units and
+  tags) and the answer side (rule and scenario answers);
+* BM25F postings per field and view (numpy arrays: entry positions and each
+  posting's saturated, length-normalised term frequency), and the document
+  frequency of every term;
+* with the semantic model, one vector per unit (e5 ``query:``) and per rule
+  (e5 ``passage:``).
+
+Everything a score needs can be computed with one unit or one whole entry
+*masked* (:class:`Mask`), which is how the self-calibration holds a phrasing
+or an entry out without building another index.
 """
 
 from __future__ import annotations
@@ -22,45 +26,32 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
-from whoosh import fields, query, scoring
-from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.filedb.filestore import RamStorage
+import numpy as np
 
 from tooling.answer.analysis import Analyzed, Analyzer
+from tooling.answer.embed import Model, VectorCache
 from tooling.kb.model import Entry, KnowledgeBase
 from tooling.kb.view import DEFAULT_AUDIENCE, SiteAudience, check_audience, view
+from tooling.text import fold, plain_text
 
 log = logging.getLogger(__name__)
 
-# Field boosts for BM25F: how people ask (question, phrasings, cases) counts
-# more than how we answer (rule text), which is long and mentions many things
-# in passing.
-ASK_BOOST = 2.0
-BODY_BOOST = 1.0
-# The three views of a text (see :mod:`tooling.answer.analysis`) and how much
-# each weighs in BM25F. Sounds (pinyin bigrams) only back the other two up.
+# The three views of a text (see :mod:`tooling.answer.analysis`).
 VIEWS = ("words", "grams", "sounds")
-VIEW_BOOST = {"words": 1.0, "grams": 1.0, "sounds": 0.5}
-# The answer side has no pinyin field: long texts would double the index for
-# little gain (typos are in questions, and they are checked against the answer
-# text by the ranking stage anyway).
-TERM_FIELDS = {
-    f"{side}_{view}": side_boost * VIEW_BOOST[view]
-    for side, side_boost in (("ask", ASK_BOOST), ("body", BODY_BOOST))
-    for view in VIEWS
-    if (side, view) != ("body", "sounds")
-}
-# Whoosh's posting pool, in MB: the index stays in memory, never in /tmp.
-WRITER_POOL_MB = 2048
-# Terms found in more entries than this are left out of the candidate query
-# (they still count when ranking the candidates): they say little about which
-# entry is meant and would make Whoosh score thousands of postings. Knowledge
-# bases of up to this many entries are not affected at all.
-COMMON_TERM_ENTRIES = 150
-# How many BM25F candidates the ranking stage looks at.
-CANDIDATES = 30
+# BM25F field boosts: how people ask (question, phrasings, cases, tags) counts
+# twice as much as how we answer (the rule, long and mentioning many things in
+# passing); sounds (pinyin bigrams) only back words and grams up. The answer
+# side has no pinyin field: typos are in questions.
+ASK_BOOST, BODY_BOOST = 2.0, 1.0
+VIEW_BOOST = (1.0, 1.0, 0.5)
+FIELDS = tuple(
+    (side, v, boost * VIEW_BOOST[v])
+    for side, boost in (("ask", ASK_BOOST), ("body", BODY_BOOST))
+    for v in range(len(VIEWS))
+    if (side, v) != ("body", 2)
+)
+K1, B = 1.2, 0.75  # the textbook BM25 constants
 
 
 @dataclass(frozen=True)
@@ -69,6 +60,7 @@ class Unit:
 
     label: str  # "question", "phrasing 2", "scenario 1"
     text: str
+    analyzed: Analyzed
     terms: tuple[frozenset[str], ...]  # one set per view
     weights: tuple[float, ...] = ()  # per view: the sum of the terms' IDF
 
@@ -77,8 +69,18 @@ class Unit:
 class EntryTerms:
     entry: Entry
     units: tuple[Unit, ...]
-    ask: tuple[frozenset[str], ...]  # per view: question, phrasings, cases, tags
+    rest: tuple[frozenset[str], ...]  # per view: tags, rule, scenario answers
     all: tuple[frozenset[str], ...]  # per view: the whole entry
+    ask_counts: tuple[Counter[str], ...]  # per view: units and tags
+    body_counts: tuple[Counter[str], ...]  # per view: rule and scenario answers
+
+
+@dataclass(frozen=True)
+class Mask:
+    """What a hold-out hides: one unit of an entry, or (``unit`` None) the whole entry."""
+
+    entry: int
+    unit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,15 @@ class QueryTerms:
         return not any(self.views)
 
 
+@dataclass(frozen=True)
+class Postings:
+    """One field's postings, concatenated (few big arrays pickle and load fast)."""
+
+    spans: dict[str, tuple[int, int]]  # term -> its slice of docs and weight
+    docs: np.ndarray  # entry positions (int32)
+    weight: np.ndarray  # boost * saturated, length-normalised tf (float32)
+
+
 class Corpus:
     """Everything the index knows about the entries of one audience."""
 
@@ -100,131 +111,193 @@ class Corpus:
         kb: KnowledgeBase,
         audience: SiteAudience = DEFAULT_AUDIENCE,
         today: date | None = None,
+        model: Model | None = None,
+        cache: VectorCache | None = None,
     ) -> None:
         audience = check_audience(audience)
         visible = view(kb, audience, today or date.today())
         started = time.perf_counter()
-        self.audience = audience
-        self.analyzer = Analyzer(kb.synonyms)
-        self._whoosh = _MemoryStorage().create_index(_schema())
-        # A pool large enough never to spill to a temporary folder on disk.
-        writer = self._whoosh.writer(limitmb=WRITER_POOL_MB)
-        self.entries: tuple[EntryTerms, ...] = tuple(
-            self._entry_terms(e, writer) for e in visible.entries
-        )
-        writer.commit()
+        self.audience: SiteAudience = audience
+        self.synonyms = tuple(tuple(g) for g in kb.synonyms)
+        self.analyzer = Analyzer(self.synonyms)
+        self.entries: tuple[EntryTerms, ...] = tuple(self._entry_terms(e) for e in visible.entries)
         self.by_id = {t.entry.id: i for i, t in enumerate(self.entries)}
-        self.idf = tuple(
-            _idf((t.all[v] for t in self.entries), len(self.entries)) for v in range(len(VIEWS))
+        self.size = len(self.entries)
+        self.df: tuple[Counter[str], ...] = tuple(
+            Counter(t for e in self.entries for t in e.all[v]) for v in range(len(VIEWS))
         )
-        self.max_idf = math.log(1 + (len(self.entries) + 0.5) / 0.5)
-        # Terms rarer than this IDF are in more than COMMON_TERM_ENTRIES entries.
-        self.common_idf = _idf_of(COMMON_TERM_ENTRIES, len(self.entries))
+        self.max_idf = idf_of(0, self.size)
         self.entries = tuple(
             replace(t, units=tuple(replace(u, weights=self._weights(u.terms)) for u in t.units))
             for t in self.entries
         )
-        self._searcher = self._whoosh.searcher(weighting=scoring.BM25F())
-        log.debug(
-            "search index: %d entries in %.2fs", len(self.entries), time.perf_counter() - started
-        )
+        self._build_postings()
+        self.model_id = model.model_id if model is not None else ""
+        self.unit_vectors: np.ndarray | None = None
+        self.rule_vectors: np.ndarray | None = None
+        starts, position = [], 0
+        for e in self.entries:
+            starts.append(position)
+            position += len(e.units)
+        self.unit_starts = np.asarray(starts, dtype=np.int64)
+        self.unit_entry = np.repeat(
+            np.arange(self.size), [len(e.units) for e in self.entries]
+        ).astype(np.int64)
+        if model is not None and self.size:
+            self._embed(model, cache or VectorCache(None))
+        log.debug("answer index: %d entries in %.2fs", self.size, time.perf_counter() - started)
 
-    def _entry_terms(self, entry: Entry, writer: Any) -> EntryTerms:
-        """Analyze an entry once: its units and sets for ranking, its fields for Whoosh."""
+    # ------------------------------------------------------------------ build
+
+    def _entry_terms(self, entry: Entry) -> EntryTerms:
         analyze = self.analyzer.analyze
         texts = [("question", entry.question)]
         texts += [(f"phrasing {i}", p) for i, p in enumerate(entry.phrasings, 1)]
         texts += [(f"scenario {i}", s.case) for i, s in enumerate(entry.scenarios, 1)]
-        found = [(label, text, analyze(text)) for label, text in texts]
+        units = [(label, text, analyze(text)) for label, text in texts]
         tags = analyze("\n".join(entry.tags))
         body = analyze("\n".join([entry.rule, *(s.answer for s in entry.scenarios)]))
-        # Texts are analyzed apart, as bigrams never cross the line breaks that
-        # would join them: the ask side is the concatenation of its parts.
-        asked = [f for _, _, f in found] + [tags]
-        writer.add_document(
-            id=entry.id,
-            **{
-                f"ask_{view}": " ".join(t for f in asked for t in getattr(f, view))
-                for view in VIEWS
-            },
-            **{
-                f"body_{view}": " ".join(getattr(body, view))
-                for view in VIEWS
-                if f"body_{view}" in TERM_FIELDS
-            },
+        unit_list = tuple(Unit(label, text, a, view_sets(a)) for label, text, a in units)
+        rest = tuple(a | b for a, b in zip(view_sets(tags), view_sets(body), strict=True))
+        all_sets = tuple(
+            frozenset().union(r, *(u.terms[v] for u in unit_list)) for v, r in enumerate(rest)
         )
-        units = [Unit(label, text, _view_sets(f)) for label, text, f in found]
-        ask = tuple(frozenset(t for f in asked for t in getattr(f, view)) for view in VIEWS)
-        body_sets = _view_sets(body)
-        return EntryTerms(
-            entry, tuple(units), ask, tuple(a | b for a, b in zip(ask, body_sets, strict=True))
+        ask_counts = tuple(
+            Counter(t for a in [*(u[2] for u in units), tags] for t in getattr(a, view))
+            for view in VIEWS
         )
+        body_counts = tuple(Counter(getattr(body, view)) for view in VIEWS)
+        return EntryTerms(entry, unit_list, rest, all_sets, ask_counts, body_counts)
 
     def _weights(self, terms: tuple[frozenset[str], ...]) -> tuple[float, ...]:
         return tuple(
-            sum(idf.get(t, self.max_idf) for t in view)
-            for idf, view in zip(self.idf, terms, strict=True)
+            sum(idf_of(df.get(t, 0), self.size) for t in view)
+            for df, view in zip(self.df, terms, strict=True)
         )
 
-    def query_terms(self, analyzed: Analyzed) -> QueryTerms:
-        return QueryTerms(
-            tuple(
-                {t: idf.get(t, self.max_idf) for t in getattr(analyzed, view)}
-                for view, idf in zip(VIEWS, self.idf, strict=True)
+    def _build_postings(self) -> None:
+        self.avg_length: dict[tuple[str, int], float] = {}
+        self.postings: dict[tuple[str, int], Postings] = {}
+        for side, v, boost in FIELDS:
+            counts = [self._counts(e, side, v) for e in self.entries]
+            lengths = [sum(c.values()) for c in counts]
+            average = (sum(lengths) / len(lengths) if lengths else 0.0) or 1.0
+            self.avg_length[side, v] = average
+            raw: dict[str, tuple[list[int], list[float]]] = {}
+            for doc, (found, length) in enumerate(zip(counts, lengths, strict=True)):
+                for term, tf in found.items():
+                    docs, weights = raw.setdefault(term, ([], []))
+                    docs.append(doc)
+                    weights.append(boost * saturate(tf, length, average))
+            spans, position = {}, 0
+            for term, (d, _) in raw.items():
+                spans[term] = (position, position + len(d))
+                position += len(d)
+            self.postings[side, v] = Postings(
+                spans,
+                np.fromiter((x for d, _ in raw.values() for x in d), np.int32, position),
+                np.fromiter((x for _, w in raw.values() for x in w), np.float32, position),
             )
+
+    @staticmethod
+    def _counts(entry: EntryTerms, side: str, v: int) -> Counter[str]:
+        return entry.ask_counts[v] if side == "ask" else entry.body_counts[v]
+
+    def _embed(self, model: Model, cache: VectorCache) -> None:
+        units = [fold(u.text) for e in self.entries for u in e.units]
+        rules = [fold(entry_passage(e.entry)) for e in self.entries]
+        self.unit_vectors = cache.vectors(model, units, "query")
+        self.rule_vectors = cache.vectors(model, rules, "passage")
+
+    # ------------------------------------------------------------------ query
+
+    def query_terms(self, analyzed: Analyzed, mask: Mask | None = None) -> QueryTerms:
+        """The query's terms with their IDF, as if the masked unit or entry were not there."""
+        views = []
+        entry = self.entries[mask.entry] if mask is not None else None
+        remaining = self.masked(mask).all if mask is not None and mask.unit is not None else None
+        size = self.size - (mask is not None and mask.unit is None)
+        for v, name in enumerate(VIEWS):
+            df = self.df[v]
+            weights = {}
+            for t in getattr(analyzed, name):
+                n = df.get(t, 0)
+                if entry is not None and n and t in entry.all[v]:
+                    n -= remaining is None or t not in remaining[v]
+                weights[t] = idf_of(n, size)
+            views.append(weights)
+        return QueryTerms(tuple(views))
+
+    def word_idf(self, terms: QueryTerms) -> dict[str, float]:
+        """IDF of the query's words (the coverage weights its tokens by them)."""
+        return terms.views[0]
+
+    def masked(self, mask: Mask) -> EntryTerms:
+        """The entry without the masked unit (units, sets and ask counts)."""
+        entry = self.entries[mask.entry]
+        if mask.unit is None:
+            return entry
+        held = entry.units[mask.unit]
+        units = entry.units[: mask.unit] + entry.units[mask.unit + 1 :]
+        all_sets = tuple(
+            frozenset().union(r, *(u.terms[v] for u in units)) for v, r in enumerate(entry.rest)
         )
+        ask = tuple(
+            entry.ask_counts[v] - Counter(getattr(held.analyzed, name))
+            for v, name in enumerate(VIEWS)
+        )
+        return replace(entry, units=units, all=all_sets, ask_counts=ask)
 
-    def candidates(self, terms: QueryTerms, limit: int = CANDIDATES) -> dict[int, float]:
-        """BM25F scores of the best ``limit`` entries, by position in :attr:`entries`."""
-        subqueries = self._subqueries(terms, self.common_idf)
-        if not subqueries:  # only common terms: use them all, slower but still an answer
-            subqueries = self._subqueries(terms, 0.0)
-        if not subqueries:
-            return {}
-        hits = self._searcher.search(query.Or(subqueries), limit=limit)
-        return {self.by_id[hit["id"]]: float(hit.score) for hit in hits}
+    def bm25(self, terms: QueryTerms, mask: Mask | None = None) -> np.ndarray:
+        """BM25F score of every entry (a whole masked entry scores ``-inf``)."""
+        scores = np.zeros(self.size, dtype=np.float64)
+        for side, v, _ in FIELDS:
+            table = self.postings[side, v]
+            for term, idf in terms.views[v].items():
+                span = table.spans.get(term)
+                if span is not None:
+                    start, stop = span
+                    scores[table.docs[start:stop]] += idf * table.weight[start:stop]
+        if mask is not None:
+            if mask.unit is None:
+                scores[mask.entry] = -np.inf
+            else:
+                scores[mask.entry] = self._entry_bm25(self.masked(mask), terms)
+        return scores
 
-    def _subqueries(self, terms: QueryTerms, min_idf: float) -> list[query.Query]:
-        subqueries: list[query.Query] = []
-        for name, boost in TERM_FIELDS.items():
-            source = terms.views[VIEWS.index(name.split("_", 1)[1])]
-            subqueries += [
-                query.Term(name, t, boost=boost) for t, idf in source.items() if idf >= min_idf
-            ]
-        return subqueries
+    def _entry_bm25(self, entry: EntryTerms, terms: QueryTerms) -> float:
+        score = 0.0
+        for side, v, boost in FIELDS:
+            counts = self._counts(entry, side, v)
+            length = sum(counts.values())
+            average = self.avg_length[side, v]
+            for term, idf in terms.views[v].items():
+                tf = counts.get(term, 0)
+                if tf:
+                    score += idf * boost * saturate(tf, length, average)
+        return score
 
 
-def _view_sets(found: Analyzed) -> tuple[frozenset[str], ...]:
+def entry_passage(entry: Entry) -> str:
+    """What the rule vector is computed from: the question and the rule as plain text."""
+    return f"{entry.question} {plain_text(entry.rule)}"
+
+
+def view_sets(found: Analyzed) -> tuple[frozenset[str], ...]:
     return tuple(frozenset(getattr(found, view)) for view in VIEWS)
 
 
-class _MemoryStorage(RamStorage):
-    """RAM storage whose scratch space is RAM too.
-
-    Whoosh's own RamStorage puts scratch files in ``/tmp/<indexname>.tmp``,
-    one folder shared by every process on the machine, which another process
-    may delete while this one writes.
-    """
-
-    def temp_storage(self, name: str | None = None) -> RamStorage:
-        return RamStorage()
+def saturate(tf: int, length: int, average: float) -> float:
+    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
 
 
-def _schema() -> fields.Schema:
-    text = fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False)
-    return fields.Schema(
-        id=fields.ID(stored=True, unique=True),
-        **{name: text for name in TERM_FIELDS},
-    )
+def idf_of(df: int, count: int) -> float:
+    """BM25's IDF by document frequency (always positive; an unknown term weighs most)."""
+    return math.log(1 + max(count - df + 0.5, 0.0) / (df + 0.5))
 
 
-def _idf(term_sets: Iterable[frozenset[str]], count: int) -> dict[str, float]:
-    """BM25's IDF by document frequency (always positive)."""
+def idf_table(term_sets: Iterable[frozenset[str]], count: int) -> dict[str, float]:
     df: Counter[str] = Counter()
     for terms in term_sets:
         df.update(terms)
-    return {t: _idf_of(n, count) for t, n in df.items()}
-
-
-def _idf_of(df: int, count: int) -> float:
-    return math.log(1 + max(count - df + 0.5, 0.0) / (df + 0.5))
+    return {t: idf_of(n, count) for t, n in df.items()}

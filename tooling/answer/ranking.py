@@ -1,28 +1,26 @@
-"""Ranking and refusal: which candidate answers the query, and whether to trust it.
+"""Ranking and refusal: which entry answers the query, and whether to trust it.
 
-Every candidate from BM25F gets three numbers, each between 0 and 1:
+Every candidate gets six signals (:data:`SIGNALS`), each about 0..1:
 
-* ``bm25``: its BM25F score divided by the best candidate's (the classic
+* ``bm25``: its BM25F score divided by the best entry's (the classic
   retrieval signal over all fields, answer text included);
 * ``coverage``: the IDF-weighted share of the query's content found in the
-  entry. It is counted per query token, and a token counts as found as far as
-  its characters are found, through the word itself, a character bigram
-  shared with the entry (segmentation mismatches), or a pinyin bigram
-  (homophone typos such as 陪 for 赔). Tokens the knowledge base has never
-  seen weigh the most, which is what makes an off-topic question stand out;
-* ``nearest``: the weighted Dice similarity between the query and the closest
-  single way the entry is asked (its question, one phrasing or one scenario
-  case): nearest-neighbour matching against known phrasings.
+  entry, per query token, a token counting as found as far as its characters
+  are found (through the word, a shared character bigram, or a pinyin bigram
+  for homophone typos such as 陪 for 赔);
+* ``nearest``: weighted Dice similarity between the query and the closest
+  single way the entry is asked (question, one phrasing or one case);
+* ``informative``: the coverage with IDF-squared weights, so that a topic word
+  the entry lacks (股票行情) is not rescued by generic words (今天, 小区, 几点);
+* ``semantic``: the e5 cosine with the closest unit, rescaled so that 0 is the
+  knowledge base's typical cosine between units of different entries and 1 is
+  identity; it is what finds 停电 when asked 家里黑了;
+* ``rule``: the same for the entry's question + rule passage.
 
-The rank score is ``bm25 + coverage + nearest``. The confidence is
-``informative coverage + nearest`` of the best candidate, and below
-:data:`CONFIDENCE_THRESHOLD` the answer is "no confident answer". The
-informative coverage is the same coverage with each token weighted by its IDF
-squared: the TF-IDF inner product of the query with what the entry covers,
-divided by the query's own (IDF weights on both sides, as in a vector-space
-match). It lets the query's most informative words weigh more: a question
-whose topic word (股票行情) is missing from the entry is less easily rescued by
-the generic words (今天, 小区, 几点) it shares with it.
+The rank score and the confidence are weighted sums of these signals
+(:class:`Weights`). The weights of the two semantic signals in each, and the
+refusal threshold on the confidence, are fitted on each knowledge base by
+:mod:`tooling.answer.calibrate`; the lexical weights are 1.
 """
 
 from __future__ import annotations
@@ -30,18 +28,55 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from tooling.answer.analysis import Analyzed, Analyzer, bigrams, is_cjk
 from tooling.answer.index import EntryTerms, QueryTerms, Unit
 
+SIGNALS = ("bm25", "coverage", "nearest", "informative", "semantic", "rule")
 # Weight of each view (words, grams, sounds) in the nearest-phrasing
 # similarity: pinyin only backs the others up, as homophones also collide.
 VIEW_WEIGHTS = (0.4, 0.4, 0.2)
-# Below this confidence (informative coverage + nearest, between 0 and 2) the
-# best match is not trusted. The one tuned constant: the largest round value
-# that keeps the answerable development questions wrongly refused under 5% (see
-# the README section "Search and answer matching" for the cross-validated
-# figures).
-CONFIDENCE_THRESHOLD = 0.46
+
+
+@dataclass(frozen=True)
+class Weights:
+    """``rank = bm25 + coverage + nearest + rank_semantic*semantic + rank_rule*rule``;
+    ``confidence = informative + nearest + conf_semantic*semantic + conf_rule*rule
+    + conf_margin*margin``, the margin being how far the entry's rank score is above
+    the best other candidate's."""
+
+    rank_semantic: float = 0.0
+    rank_rule: float = 0.0
+    conf_semantic: float = 0.0
+    conf_rule: float = 0.0
+    conf_margin: float = 0.0
+
+    def rank_vector(self) -> np.ndarray:
+        return np.array([1.0, 1.0, 1.0, 0.0, self.rank_semantic, self.rank_rule])
+
+    def confidence_vector(self) -> np.ndarray:
+        return np.array([0.0, 0.0, 1.0, 1.0, self.conf_semantic, self.conf_rule])
+
+    def confidences(self, rows: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+        """Confidence of every candidate of one query (``rows``: candidates x signals),
+        or of many (``rows``: queries x candidates x signals, ``valid`` their padding)."""
+        rank = rows @ self.rank_vector()
+        if valid is not None:
+            rank = np.where(valid, rank, -np.inf)
+        return rows @ self.confidence_vector() + self.conf_margin * margins(rank)
+
+
+def margins(rank: np.ndarray) -> np.ndarray:
+    """Each candidate's rank score minus the best other candidate's (last axis); a lone
+    candidate's margin is its own score."""
+    if rank.shape[-1] < 2:
+        return np.where(np.isfinite(rank), rank, 0.0)
+    order = np.sort(rank, axis=-1)
+    best, second = order[..., -1:], order[..., -2:-1]
+    second = np.where(np.isfinite(second), second, 0.0)
+    other = np.where(rank >= best, second, best)
+    return np.where(np.isfinite(rank), rank - other, 0.0)
 
 
 @dataclass(frozen=True)
@@ -54,44 +89,42 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """``answered`` is False for "no confident answer"; ``hits`` then holds the
-    nearest candidates, which callers must not present as the answer."""
+    """``answered`` is False for "no confident answer" (没有把握); ``hits`` then holds
+    the nearest entries, which callers must show as suggestions, never as the answer.
+    ``confidence`` is the best entry's, ``threshold`` the knowledge base's fitted one."""
 
     query: str
     answered: bool
     hits: tuple[Hit, ...]
+    confidence: float = 0.0
+    threshold: float = 0.0
 
 
 @dataclass(frozen=True)
 class Scored:
     terms: EntryTerms
+    signals: np.ndarray  # in the order of SIGNALS
     score: float
-    bm25: float
-    coverage: float
-    nearest: float
+    confidence: float
     unit: Unit | None
     matched: tuple[str, ...]
-    informative: float  # coverage with IDF-squared weights: the refusal's coverage
 
-    @property
-    def confidence(self) -> float:
-        return self.informative + self.nearest
+    def __getattr__(self, name: str) -> float:
+        if name in SIGNALS:
+            return float(self.signals[SIGNALS.index(name)])
+        raise AttributeError(name)
 
 
 class QueryPlan:
     """The query analyzed once, checked cheaply against each candidate."""
 
     def __init__(
-        self,
-        analyzed: Analyzed,
-        terms: QueryTerms,
-        analyzer: Analyzer,
-        word_idf: dict[str, float],
-        max_idf: float,
+        self, analyzed: Analyzed, terms: QueryTerms, analyzer: Analyzer, max_idf: float
     ) -> None:
         self.terms = terms
         self.weights = [sum(view.values()) for view in terms.views]
         self.sets = [frozenset(view) for view in terms.views]
+        word_idf = terms.views[0]
         self.runs: list[tuple[str, list[tuple[str, float]], list[str], list[str]]] = []
         for run in analyzed.runs:
             text = "".join(run)
@@ -156,38 +189,49 @@ class QueryPlan:
         return best, best_unit
 
 
-def rank(
-    plan: QueryPlan, candidates: dict[int, float], entries: Sequence[EntryTerms]
-) -> list[Scored]:
-    """Candidates (position -> BM25F score) in rank order."""
-    if not candidates:
-        return []
-    top = max(candidates.values()) or 1.0
-    scored = []
-    for position, bm25 in candidates.items():
-        entry = entries[position]
-        coverage, informative, matched = plan.coverage(entry)
+def signals(
+    plan: QueryPlan,
+    entries: Sequence[EntryTerms],
+    bm25_share: np.ndarray,
+    semantic: np.ndarray | None,
+    rule: np.ndarray | None,
+    semantic_unit: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[Unit | None], list[tuple[str, ...]]]:
+    """The signal matrix (one row per entry of ``entries``), the nearest units, the
+    matched words. ``semantic_unit`` is the position of each entry's closest unit by
+    cosine, used to name it when no unit shares a word."""
+    rows = np.zeros((len(entries), len(SIGNALS)))
+    units: list[Unit | None] = []
+    matched: list[tuple[str, ...]] = []
+    for i, entry in enumerate(entries):
+        coverage, informative, found = plan.coverage(entry)
         nearest, unit = plan.nearest(entry)
-        share = bm25 / top
-        score = share + coverage + nearest
-        scored.append(Scored(entry, score, share, coverage, nearest, unit, matched, informative))
-    scored.sort(key=lambda s: (-s.score, s.terms.entry.id))
-    return scored
+        if unit is None and semantic_unit is not None and entry.units:
+            unit = entry.units[int(semantic_unit[i])]
+        rows[i, :4] = (bm25_share[i], coverage, nearest, informative)
+        units.append(unit)
+        matched.append(found)
+    if semantic is not None and rule is not None:
+        rows[:, 4] = semantic
+        rows[:, 5] = rule
+    return rows, units, matched
 
 
 def explain(item: Scored) -> str:
     """Why an entry matched, for the staff who read the results."""
     parts = []
-    if item.unit is not None and item.nearest > 0:
+    if item.unit is not None:
         where = {"question": "标准问"}.get(item.unit.label, "")
         if not where:
             kind, _, number = item.unit.label.partition(" ")
             where = f"{'问法' if kind == 'phrasing' else '场景'} {number}"
         parts.append(f"最接近的{where}「{item.unit.text}」(相似度 {item.nearest:.2f})")
+    if item.semantic:
+        parts.append(f"语义相近 {max(item.semantic, 0.0):.0%}")
     parts.append(f"覆盖提问内容 {item.coverage:.0%}")
     if item.matched:
         parts.append("匹配:" + "、".join(item.matched[:6]))
     return ";".join(parts)
 
 
-__all__ = ["Hit", "QueryPlan", "Scored", "SearchResult", "explain", "rank"]
+__all__ = ["Hit", "QueryPlan", "Scored", "SearchResult", "Weights", "explain", "signals"]

@@ -1,4 +1,4 @@
-"""``kb eval``: measure answer matching on a file of labelled questions."""
+"""``kb eval``: measure answer matching on labelled questions, or on the KB itself (``--self``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from tooling.commands._common import add_audience_argument, add_kb_argument, load_valid
 from tooling.errors import EXIT_OK, UsageError
 
-if TYPE_CHECKING:  # the search stack (jieba, pypinyin, Whoosh) loads only when used
+if TYPE_CHECKING:  # the search stack (jieba, pypinyin, numpy, the model) loads only when used
+    from tooling.answer import SearchIndex, SelfEstimate
     from tooling.answer.evaluate import Metrics
 
 NAME = "eval"
-HELP = "measure search quality on a TSV of `query<TAB>expected_id` lines (`-`: no answer)"
+HELP = "measure answer matching on a TSV of `query<TAB>expected_id` lines, or with --self"
 ORDER = 41
 
 
@@ -23,18 +24,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_audience_argument(parser)
     parser.add_argument(
         "--queries",
-        required=True,
         type=Path,
         metavar="FILE.tsv",
         help="one `query<TAB>expected_id` per line; `-` for unanswerable; "
         "blank lines and lines starting with # are skipped",
     )
     parser.add_argument(
+        "--self",
+        dest="self_estimate",
+        action="store_true",
+        help="print the knowledge base's own estimate (held-out phrasings and entries)",
+    )
+    parser.add_argument(
         "--details",
         type=Path,
         metavar="OUT.jsonl",
-        help="write one JSON line per query: query, expected, ranked ids "
-        "(empty when the answer was refused)",
+        help='write one JSON line per query: {"query", "expected", "ranked": [ids], '
+        '"answered": true|false}',
+    )
+    parser.add_argument(
+        "--cache", metavar="DIR", help="vector and index cache folder (default: ~/.cache/zhiku)"
     )
 
 
@@ -43,9 +52,14 @@ def format_metrics(m: Metrics) -> str:
         [
             f"queries: {m.answerable + m.unanswerable} "
             f"({m.answerable} answerable, {m.unanswerable} unanswerable)",
-            f"hit@1: {m.hit1:.3f}",
-            f"hit@5: {m.hit5:.3f}",
-            f"MRR: {m.mrr:.3f}",
+            "answered right (a refusal counts as a miss):",
+            f"  hit@1: {m.hit1:.3f}",
+            f"  hit@5: {m.hit5:.3f}",
+            f"  MRR: {m.mrr:.3f}",
+            "ranking only (refusals aside):",
+            f"  hit@1: {m.ranking_hit1:.3f}",
+            f"  hit@5: {m.ranking_hit5:.3f}",
+            f"  MRR: {m.ranking_mrr:.3f}",
             f"answerable wrongly refused: {m.wrongly_refused:.3f} "
             f"({m.wrongly_refused_count}/{m.answerable})",
             f"unanswerable correctly refused: {m.correctly_refused:.3f} "
@@ -54,18 +68,53 @@ def format_metrics(m: Metrics) -> str:
     )
 
 
+def format_estimate(index: SearchIndex) -> str:
+    fit = index.fit
+    w = fit.weights
+    estimate: SelfEstimate | None = fit.estimate
+    signals = "words + semantic model" if index.semantic else "words only (no semantic model)"
+    lines = [f"self-estimate ({signals}; {len(index)} entries)"]
+    if estimate is None:
+        lines.append("nothing to hold out: no entry has a phrasing; every match is answered")
+        return "\n".join(lines)
+    sample = ", a sample" if estimate.sampled else ""
+    lines += [
+        f"held out: {estimate.answerable} phrasings (answerable), "
+        f"{estimate.unanswerable} phrasings of held-out entries (unanswerable){sample}",
+        f"answered right (a refusal counts as a miss): {estimate.answered_right:.3f}",
+        f"ranking only: hit@1 {estimate.ranking_hit1:.3f}, hit@5 {estimate.ranking_hit5:.3f}",
+        f"answerable wrongly refused: {estimate.wrongly_refused:.3f}",
+        f"unanswerable correctly refused: {estimate.correctly_refused:.3f}",
+        f"refusal threshold: {fit.threshold:.3f} (confidence of the best entry)",
+        f"weights: rank semantic {w.rank_semantic:g}, rule {w.rank_rule:g}; "
+        f"confidence semantic {w.conf_semantic:g}, rule {w.conf_rule:g}, "
+        f"margin {w.conf_margin:g}",
+    ]
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.queries is None and not args.self_estimate:
+        raise UsageError("give --queries FILE.tsv, --self, or both")
+    if args.details and args.queries is None:
+        raise UsageError("--details needs --queries FILE.tsv")
     kb = load_valid(args).kb
     from tooling.answer import SearchIndex
     from tooling.answer.evaluate import evaluate, read_queries
 
-    queries = read_queries(args.queries, {e.id for e in kb.entries})
-    if not queries:
+    queries = read_queries(args.queries, {e.id for e in kb.entries}) if args.queries else []
+    if args.queries and not queries:
         raise UsageError(f"{args.queries}: no queries in the file")
-    result = evaluate(SearchIndex.build(kb, args.audience), queries)
-    if args.details:
-        with args.details.open("w", encoding="utf-8") as out:
-            for outcome in result.outcomes:
-                out.write(json.dumps(outcome.to_json(), ensure_ascii=False) + "\n")
-    print(format_metrics(result))
+    index = SearchIndex.cached(kb, args.audience, cache=args.cache)
+    blocks = []
+    if args.self_estimate:
+        blocks.append(format_estimate(index))
+    if queries:
+        result = evaluate(index, queries)
+        if args.details:
+            with args.details.open("w", encoding="utf-8") as out:
+                for outcome in result.outcomes:
+                    out.write(json.dumps(outcome.to_json(), ensure_ascii=False) + "\n")
+        blocks.append(format_metrics(result))
+    print("\n\n".join(blocks))
     return EXIT_OK

@@ -1,4 +1,4 @@
-"""``kb search``: the entries that answer a question, best first, or "no confident answer"."""
+"""``kb search``: the entries that answer a question, best first, or 没有把握 (not sure)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ NAME = "search"
 HELP = "find the entries that answer a question (or say there is no confident answer)"
 ORDER = 40
 
-NO_ANSWER = "没有可信的答案 (no confident answer)"
+NOT_SURE = "没有把握:没有找到可信的答案 (not sure: no confident answer)"
+SUGGESTIONS = "最接近的条目,仅供参考,不是答案 (nearest entries, suggestions only):"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,15 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit", type=int, default=5, metavar="N", help="how many entries to show (default: 5)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON for tools")
+    parser.add_argument(
+        "--cache", metavar="DIR", help="vector and index cache folder (default: ~/.cache/zhiku)"
+    )
     parser.add_argument("query", metavar="QUERY", help="the question, as a customer asks it")
 
 
 def format_result(result: SearchResult) -> str:
     lines = []
     if not result.answered:
-        lines.append(NO_ANSWER)
+        lines.append(NOT_SURE)
         if result.hits:
-            lines.append("最接近的条目(仅供参考 / nearest entries, not an answer):")
+            lines.append(SUGGESTIONS)
     for rank, hit in enumerate(result.hits, 1):
         lines.append(f"{rank}. {hit.entry_id}  {hit.score:.2f}  {hit.question}")
         lines.append(f"   {hit.why}")
@@ -49,12 +53,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("QUERY is empty: type the question to search for")
     from tooling.answer import SearchIndex
 
-    index = SearchIndex.build(load_valid(args).kb, args.audience)
+    index = SearchIndex.cached(load_valid(args).kb, args.audience, cache=args.cache)
     result = index.search(args.query, limit=args.limit)
     if args.json:
         payload = {
             "query": result.query,
             "answered": result.answered,
+            "confidence": result.confidence,
+            "threshold": result.threshold,
             "hits": [asdict(hit) for hit in result.hits],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))

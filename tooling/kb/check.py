@@ -6,7 +6,6 @@ returning the model and every problem sorted by file and line.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +19,7 @@ from tooling.kb.model import Entry, KnowledgeBase
 from tooling.kb.schema import field_label
 from tooling.kb.yamlio import Document, text_position
 from tooling.site.markup import SanitizerProblem, sanitizer_problems
+from tooling.text import compact
 
 EXPIRY_SOON_DAYS = 14
 
@@ -40,11 +40,8 @@ class Validation:
 
 @lru_cache(maxsize=1 << 18)
 def normalize_phrase(text: str) -> str:
-    """The comparison form of a phrasing: NFKC, lower case, no spaces or punctuation."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    return "".join(
-        ch for ch in folded if not ch.isspace() and not unicodedata.category(ch).startswith("P")
-    )
+    """The comparison form of a phrasing (:func:`tooling.text.compact`)."""
+    return compact(text)
 
 
 def validate(root: Path, today: date | None = None, cache: LoadCache | None = None) -> Validation:

@@ -23,10 +23,8 @@ base, where the feedback app writes it by default.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from pathlib import Path
 from tooling.flags import default_unanswered_log, read_unanswered
 from tooling.git import Git, GitError
 from tooling.kb.model import KnowledgeBase
+from tooling.text import compact
 
 log = logging.getLogger("zhiku.report")
 
@@ -105,34 +104,9 @@ def in_period(queries: Sequence[LoggedQuery], since: date, today: date) -> list[
     return [q for q in queries if since <= q.time.date() <= today]
 
 
-@functools.cache
-def _load_zhconv_dictionary() -> None:
-    """zhconv loads its dictionary lazily and leaks the file handle (a ResourceWarning);
-    given an explicit path it reads the file in a ``with`` block instead."""
-    import zhconv
-
-    zhconv.loaddict(str(Path(zhconv.__file__).with_name("zhcdict.json")))
-
-
-def _base_normalize(text: str) -> str:
-    _load_zhconv_dictionary()
-    try:
-        from tooling.answer.normalize import normalize
-    except ImportError:  # search is optional for reports
-        import zhconv
-
-        return str(zhconv.convert(unicodedata.normalize("NFKC", text).lower(), "zh-cn"))
-    return normalize(text)
-
-
-@functools.lru_cache(maxsize=1 << 16)
 def normalize_query(text: str) -> str:
-    """Comparison form of a question: NFKC, lower case, simplified Chinese, no spaces
-    or punctuation."""
-    folded = _base_normalize(unicodedata.normalize("NFKC", text).lower())
-    return "".join(
-        ch for ch in folded if not ch.isspace() and unicodedata.category(ch)[0] not in "PS"
-    )
+    """Comparison form of a question (:func:`tooling.text.compact`)."""
+    return compact(text)
 
 
 def bigrams(text: str) -> frozenset[str]:
@@ -280,11 +254,9 @@ def bigram_nearest(kb: KnowledgeBase) -> Nearest:
 
 def suggestion_floor(index: object) -> float:
     """The engine's own line between "answers it" and "no confident answer": the
-    index's calibrated ``threshold`` when it has one, else the engine's constant."""
-    from tooling.answer.ranking import CONFIDENCE_THRESHOLD
-
+    index's calibrated ``threshold`` (0 for an index without one: every match counts)."""
     calibrated = getattr(index, "threshold", None)
-    return float(calibrated) if isinstance(calibrated, int | float) else CONFIDENCE_THRESHOLD
+    return float(calibrated) if isinstance(calibrated, int | float) else 0.0
 
 
 def search_nearest(kb: KnowledgeBase, questions: Sequence[str]) -> Nearest:

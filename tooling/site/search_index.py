@@ -36,15 +36,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from tooling.kb.model import Entry, KnowledgeBase
+from tooling.text import ASCII_WORD, CJK_RUN, char_table, fold_chars, plain_text
 
 INDEX_VERSION = 1
 INDEX_PATH = "search/zhiku-index.json"
@@ -59,35 +57,25 @@ SNIPPET_CHARS = 60
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 _DIGIT_VALUE = {ch: i for i, ch in enumerate(DIGITS)}
 
-# Keep these in step with HAN and WORD in assets/zhiku-search-worker.js.
-_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-HAN_RUN = re.compile(f"[{_HAN_CLASS}]+")
-WORD = re.compile(r"[a-z0-9]+")
+# The worker (assets/zhiku-search-worker.js) carries the same ranges as
+# tooling.text.CJK_CLASS; tests/test_text.py compares them.
+HAN_RUN = CJK_RUN
+WORD = ASCII_WORD
 _ASCII_ALNUM = re.compile(r"[a-z0-9]")
-
-_MARKDOWN_NOISE = [
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images
-    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links
-    (re.compile(r"<[^>]+>"), ""),  # inline HTML
-    (re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)"), ""),  # block markers
-    (re.compile(r"(\*\*|__|\*|`|~~)"), ""),  # emphasis, code
-]
 
 
 # ---------------------------------------------------------------- normalising
 
 
-@lru_cache(maxsize=1)
 def traditional_to_simplified() -> Mapping[str, str]:
-    """zhconv's one-character traditional -> simplified (zh-cn) conversions."""
-    tables = json.loads(resources.files("zhconv").joinpath("zhcdict.json").read_text("utf-8"))
-    merged = {**tables["zh2Hans"], **tables["zh2CN"]}  # what zhconv.convert(..., "zh-cn") uses
-    return {k: v for k, v in merged.items() if len(k) == 1 and len(v) == 1 and k != v}
+    """zhconv's one-character traditional -> simplified table (:func:`tooling.text.char_table`)."""
+    return char_table()
 
 
 def fold(text: str, t2s: Mapping[str, str]) -> str:
-    """NFKC, lower case, traditional -> simplified, one character at a time."""
-    return "".join(t2s.get(ch, ch) for ch in unicodedata.normalize("NFKC", text).lower())
+    """NFKC, lower case, traditional -> simplified, one character at a time
+    (:func:`tooling.text.fold_chars`)."""
+    return fold_chars(text, t2s)
 
 
 class Normalizer:
@@ -145,14 +133,9 @@ def terms(normalized: str, unigrams: bool = True) -> list[str]:
 
 
 def snippet(rule: str, limit: int = SNIPPET_CHARS) -> str:
-    """The start of the rule as plain text (its first lines), cut to ``limit`` characters."""
-    lines = []
-    for line in rule.splitlines():
-        for pattern, repl in _MARKDOWN_NOISE:
-            line = pattern.sub(repl, line)
-        if line.strip():
-            lines.append(" ".join(line.split()))
-    text = " ".join(lines)
+    """The start of the rule as plain text (:func:`tooling.text.plain_text`: no table
+    pipes, emphasis or list markers), cut to ``limit`` characters."""
+    text = plain_text(rule)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -370,6 +353,34 @@ def search(index: Mapping[str, Any], query: str, limit: int = 10) -> list[tuple[
         ((scores[d] * covered[d] / total, d) for d in scores), key=lambda pair: (-pair[0], pair[1])
     )
     return [(docs[d][0], score) for score, d in ranked[:limit]]
+
+
+LOW_COVERAGE = 0.5  # keep in step with LOW_COVERAGE in the worker
+
+
+def best_coverage(index: Mapping[str, Any], query: str) -> float:
+    """The share of the query's weight the best entry covers (the worker says
+    没有找到可信的答案 below :data:`LOW_COVERAGE`); 0 when nothing matches."""
+    t2s = dict(zip(index["t2s"][0::2], index["t2s"][1::2], strict=True))
+    normalize = Normalizer(t2s, index["synonyms"])
+    table = unpack_terms(index)
+    docs = index["docs"]
+    covered: dict[int, float] = {}
+    total = 0.0
+    for term in set(terms(normalize(strip_syntax(query)))):
+        encoded = table.get(term)
+        if encoded is None:
+            continue
+        postings = decode_postings(encoded)
+        idf = math.log(1 + (len(docs) - len(postings) + 0.5) / (len(postings) + 0.5))
+        total += idf
+        for doc, _ in postings:
+            covered[doc] = covered.get(doc, 0.0) + idf
+    best = search(index, query, limit=1)
+    if not best or not total:
+        return 0.0
+    doc = next(i for i, d in enumerate(docs) if d[0] == best[0][0])
+    return covered[doc] / total
 
 
 def write_index(kb: KnowledgeBase, site_dir: Path) -> Path:

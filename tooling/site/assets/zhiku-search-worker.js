@@ -24,10 +24,15 @@
 
 var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3
 var MAX_RESULTS = 20
+// When the best entry covers less than this share of the query's weight (IDF
+// mass of its characters and pairs), the list says 没有找到可信的答案 first.
+var LOW_COVERAGE = 0.5
+var NOT_SURE_TITLE = "没有找到可信的答案：下面的条目仅供参考"
+var NOT_SURE_TEXT = "下面的条目只和问题的一小部分相同，仅供参考，不一定能回答这个问题。"
 var WEIGHT_LEVELS = 63
 var DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
-// Keep in step with HAN_RUN and WORD in tooling/site/search_index.py.
-var HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3134f}]+/gu
+// The CJK ranges of tooling/text.py (CJK_RANGES); tests/test_text.py compares them.
+var HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{323af}]+/gu
 var WORD = /[a-z0-9]+/g
 var ALNUM = /^[a-z0-9]$/
 // Material's query syntax: fuzzy/boost suffixes (~2, ^10) and +/- prefixes.
@@ -238,7 +243,7 @@ function search(index, query) {
   }
   var ranked = []
   scores.forEach(function (score, doc) {
-    ranked.push({ doc: doc, score: score * covered.get(doc) / total })
+    ranked.push({ doc: doc, score: score * covered.get(doc) / total, coverage: covered.get(doc) / total })
   })
   ranked.sort(function (a, b) { return b.score - a.score || a.doc - b.doc })
   return { ranked: ranked.slice(0, MAX_RESULTS), hits: hits }
@@ -318,6 +323,14 @@ function respond(index, query, found) {
       terms: queryTerms(query, index, new Set(found.hits.get(hit.doc)))
     }]
   })
+  if (found.ranked.length && found.ranked[0].coverage < LOW_COVERAGE)
+    items = [[{
+      location: "#",
+      title: NOT_SURE_TITLE,
+      text: "<p>" + NOT_SURE_TEXT + "</p>",
+      score: items[0][0].score,
+      terms: {}
+    }]].concat(items.slice(0, MAX_RESULTS - 1))
   return { items: items }
 }
 

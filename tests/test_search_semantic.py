@@ -1,0 +1,217 @@
+"""The semantic signal, the vector cache, the self-calibration and the words-only fallback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import EVAL_KB, entry_yaml
+
+from tooling.answer import SearchIndex, embed
+from tooling.answer.engine import candidates
+from tooling.answer.index import Mask
+from tooling.kb.check import validate
+from tooling.kb.model import KnowledgeBase
+
+MakeKb = Callable[[dict[str, str | bytes]], Path]
+
+
+def _list(*items: str) -> str:
+    return "".join(f"\n  - {item}" for item in items)
+
+
+# Each entry's topic words appear in no other entry, so the right answer of every
+# held-out phrasing is known by hand: its own entry.
+DISTINCT = {
+    "home/power-outage.yaml": entry_yaml(
+        "power-outage",
+        question="家里突然停电了怎么办?",
+        rule="|\n  先看电闸有没有跳闸;整栋楼停电请拨打供电服务热线。",
+        phrasings=_list("突然断电了", "屋里没电了找谁", "电闸跳了推不上去"),
+        scenarios="\n  - case: 整栋楼都停电\n    answer: 拨打供电热线报修。",
+    ),
+    "home/elevator.yaml": entry_yaml(
+        "elevator",
+        question="电梯坏了或者有人被困在电梯里怎么办?",
+        rule="|\n  按电梯里的警铃,拨打电梯上的救援电话,物业十分钟内到场。",
+        phrasings=_list("电梯卡在半层不动", "被关在电梯里出不去", "电梯门打不开"),
+        scenarios="\n  - case: 老人困在轿厢里\n    answer: 安抚并等待救援人员。",
+    ),
+    "shop/refund.yaml": entry_yaml(
+        "refund",
+        question="退款多久到账?",
+        rule="|\n  仓库验货后发起退款,微信一到三天到账,银行卡三到七个工作日。",
+        phrasings=_list("退款什么时候到账", "钱怎么还没退回来", "退的钱几天能收到"),
+        scenarios="\n  - case: 退款超过七天没到\n    answer: 提供订单号查询。",
+    ),
+    "community/parking.yaml": entry_yaml(
+        "parking",
+        question="小区车位怎么租?月租多少钱?",
+        rule="|\n  地下车位月租三百元,到物业前台签停车协议。",
+        phrasings=_list("想租个车位", "地库停车怎么收费", "包月停车多少钱"),
+        scenarios="\n  - case: 访客临时停车\n    answer: 前两小时免费。",
+    ),
+}
+
+
+@pytest.fixture
+def distinct_kb(make_kb: MakeKb) -> KnowledgeBase:
+    result = validate(make_kb(dict(DISTINCT)))
+    assert result.errors == []
+    return result.kb
+
+
+def test_a_question_in_other_words_is_found_by_meaning(distinct_kb: KnowledgeBase) -> None:
+    # 家里黑了 shares no word, bigram or syllable with 停电/断电/没电.
+    index = SearchIndex.build(distinct_kb, "staff")
+    assert index.semantic
+    scored = index.scored("家里黑了")
+    assert scored[0].terms.entry.id == "power-outage"
+    assert scored[0].semantic > scored[1].semantic
+
+
+def test_self_calibration_holds_out_each_phrasing_and_each_entry(
+    distinct_kb: KnowledgeBase,
+) -> None:
+    index = SearchIndex.build(distinct_kb, "staff")
+    estimate = index.estimate
+    assert estimate is not None
+    # 4 entries x (question + 3 phrasings): 16 answerable and 16 unanswerable.
+    assert (estimate.answerable, estimate.unanswerable) == (16, 16)
+    assert estimate.ranking_hit1 == 1.0  # every held-out phrasing finds its own entry
+    assert estimate.wrongly_refused <= 0.05
+    corpus = index._corpus
+    # The threshold is the lowest held-out answerable confidence (16 x 5 % < 1).
+    lowest = np.inf
+    for e, entry in enumerate(corpus.entries):
+        for u, unit in enumerate(entry.units):
+            if unit.label.startswith("scenario"):
+                continue
+            vector = corpus.unit_vectors[corpus.unit_starts[e] + u]
+            found = candidates(corpus, unit.analyzed, vector, index.fit.baseline, Mask(e, u))
+            assert found is not None
+            rank = found.rows @ index.fit.weights.rank_vector()
+            best = int(np.argmax(rank))
+            assert corpus.entries[found.positions[best]].entry.id == entry.entry.id
+            lowest = min(lowest, index.fit.weights.confidences(found.rows)[best])
+    assert index.fit.threshold == pytest.approx(lowest)
+
+
+def test_masking_a_phrasing_hides_it_from_the_index(distinct_kb: KnowledgeBase) -> None:
+    corpus = SearchIndex.build(distinct_kb, "staff")._corpus
+    e = corpus.by_id["elevator"]
+    held = corpus.entries[e].units[2]  # 被关在电梯里出不去
+    assert held.text == "被关在电梯里出不去"
+    masked = corpus.masked(Mask(e, 2))
+    assert held.text not in [u.text for u in masked.units]
+    assert "被关" not in masked.all[0] or any("被关" in u.terms[0] for u in masked.units)
+    terms = corpus.query_terms(held.analyzed, Mask(e, 2))
+    full = corpus.query_terms(held.analyzed)
+    # 出不去 is only in the held-out phrasing: masked, it is as rare as an unknown word.
+    assert terms.views[0]["出不去"] == pytest.approx(corpus.max_idf)
+    assert full.views[0]["出不去"] < corpus.max_idf
+    assert corpus.bm25(terms, Mask(e, 2))[e] < corpus.bm25(full)[e]
+    assert corpus.bm25(terms, Mask(e))[e] == -np.inf
+
+
+def test_second_build_embeds_nothing_and_one_change_embeds_one_text(
+    make_kb: MakeKb, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    kb = validate(make_kb(dict(DISTINCT))).kb
+    model = embed.embedder()
+    assert model is not None
+    first = embed.VectorCache(cache)
+    from tooling.answer.index import Corpus
+
+    Corpus(kb, "staff", None, model, first)
+    texts = sum(1 + len(e.phrasings) + len(e.scenarios) for e in kb.entries) + len(kb.entries)
+    assert first.embedded == texts
+    again = embed.VectorCache(cache)
+    Corpus(kb, "staff", None, model, again)
+    assert again.embedded == 0
+    files = dict(DISTINCT)
+    files["shop/refund.yaml"] = files["shop/refund.yaml"].replace(
+        "退的钱几天能收到", "钱几天能退回"
+    )
+    changed = validate(make_kb(files)).kb
+    once_more = embed.VectorCache(cache)
+    Corpus(changed, "staff", None, model, once_more)
+    assert once_more.embedded == 1
+
+
+def test_words_only_fallback_has_its_own_calibration(distinct_kb: KnowledgeBase) -> None:
+    lexical = SearchIndex.build(distinct_kb, "staff", model=False)
+    assert not lexical.semantic
+    assert lexical.estimate is not None and not lexical.estimate.semantic
+    w = lexical.fit.weights
+    assert (w.rank_semantic, w.rank_rule, w.conf_semantic, w.conf_rule) == (0, 0, 0, 0)
+    result = lexical.search("电梯卡住了")
+    assert result.answered and result.hits[0].entry_id == "elevator"
+    assert result.threshold == pytest.approx(lexical.fit.threshold, abs=1e-4)
+
+
+def test_model_switched_off_warns_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(embed.SEMANTIC_ENV, "off")
+    embed.embedder.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="tooling.answer.embed"):
+            assert embed.embedder() is None
+            assert embed.embedder() is None
+        assert [r.getMessage() for r in caplog.records] == [
+            "semantic matching is off (ZHIKU_SEMANTIC=off): answers are matched on words only"
+        ]
+    finally:
+        embed.embedder.cache_clear()
+
+
+def test_stored_index_is_reused(make_kb: MakeKb, tmp_path: Path) -> None:
+    kb = validate(make_kb(dict(DISTINCT))).kb
+    first = SearchIndex.cached(kb, "staff", cache=tmp_path)
+    stored = list((tmp_path / "indexes").glob("*.pickle"))
+    assert len(stored) == 1
+    second = SearchIndex.cached(kb, "staff", cache=tmp_path)
+    assert second is not first
+    assert second.fit == first.fit
+    assert second.search("电梯门打不开") == first.search("电梯门打不开")
+
+
+# ------------------------------------------------------ on the shared eval KB
+
+
+@pytest.fixture(scope="session")
+def eval_index() -> SearchIndex:
+    if not EVAL_KB.is_dir():
+        pytest.skip(f"SHARED EVAL KB MISSING: {EVAL_KB} not found (../shared/eval/kb)")
+    result = validate(EVAL_KB)
+    return SearchIndex.build(result.kb, "staff")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["小区旁边的地铁几点有首班车", "今天股票行情怎么样", "小区里能不能打羽毛球,几点开放"],
+)
+def test_off_topic_with_generic_words_is_refused(eval_index: SearchIndex, query: str) -> None:
+    result = eval_index.search(query)
+    assert not result.answered, result
+    assert result.hits  # nearest entries, shown as suggestions
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness: 明天/时间 match an order-cutoff entry and the margin signal "
+    "makes a lone partial match look confident (see README)",
+)
+def test_weather_question_sharing_two_generic_words_is_refused(eval_index: SearchIndex) -> None:
+    assert not eval_index.search("明天什么时间会下雨").answered
+
+
+def test_trapped_in_a_lift_is_answered(eval_index: SearchIndex) -> None:
+    result = eval_index.search("电梯里被困住了出不来")
+    assert result.answered
+    assert result.hits[0].entry_id == "elevator-fault"

@@ -1,0 +1,206 @@
+"""Self-calibration: fit the signal weights and the refusal threshold on the knowledge base.
+
+No set of test questions is needed. When an index is built, the knowledge
+base questions itself:
+
+* **answerable**: each question or phrasing in turn is asked with that one
+  unit masked (its words, its vector, its share of the entry's BM25F counts
+  and of the document frequencies): a question in words the index has not
+  seen, whose right answer is known;
+* **unanswerable**: each entry in turn is masked whole, and its question and
+  phrasings are asked: questions the knowledge base (now) has no answer for.
+
+Masking reuses the index (:class:`~tooling.answer.index.Mask`), so a hold-out
+costs one search, not one index build. On large knowledge bases a fixed-seed
+sample of :data:`MAX_ANSWERABLE` and :data:`MAX_UNANSWERABLE` questions is
+used.
+
+The fit has four weights (:class:`~tooling.answer.ranking.Weights`), each
+chosen from a short grid: the two semantic weights of the rank score maximise
+the held-out hit@1; then the two of the confidence, with the threshold set to
+the confidence below which :data:`REFUSAL_BUDGET` (5 %) of the answerable
+held-out questions fall, maximise the share of unanswerable ones refused.
+Without the semantic model the weights are 0 and only the threshold is fitted.
+The estimate is in-sample for four weights and one threshold, so slightly
+optimistic; ``kb eval --self`` prints it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from tooling.answer.engine import Baseline, baseline, candidates
+from tooling.answer.index import Corpus, Mask
+from tooling.answer.ranking import Weights
+
+REFUSAL_BUDGET = 0.05  # the estimated share of answerable questions we accept to refuse
+MAX_ANSWERABLE = 800
+MAX_UNANSWERABLE = 800
+RANK_SEMANTIC = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+RANK_RULE = (0.0, 0.5, 1.0, 2.0)
+CONF_SEMANTIC = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+CONF_RULE = (0.0, 0.5, 1.0)
+CONF_MARGIN = (0.0, 0.25, 0.5, 1.0)
+ASKED = ("question", "phrasing")  # the units held out as questions (not scenario cases)
+
+
+@dataclass(frozen=True)
+class SelfEstimate:
+    """What the hold-outs say about this knowledge base (shares of held-out questions)."""
+
+    semantic: bool
+    answerable: int
+    unanswerable: int
+    answered_right: float  # right entry first and answered: a refusal is a miss
+    ranking_hit1: float  # right entry first, refusal aside
+    ranking_hit5: float
+    wrongly_refused: float
+    correctly_refused: float
+    sampled: bool  # True when a sample of the possible hold-outs was used
+
+
+@dataclass(frozen=True)
+class Fit:
+    weights: Weights
+    threshold: float
+    baseline: Baseline
+    estimate: SelfEstimate | None  # None: nothing to hold out (no phrasings)
+
+
+@dataclass
+class _Questions:
+    rows: list[np.ndarray]  # per question: candidates x signals
+    targets: list[int]  # per question: the right candidate's row, or -1
+
+
+def calibrate(corpus: Corpus, seed: int = 0) -> Fit:
+    base = baseline(corpus, seed)
+    semantic = corpus.unit_vectors is not None
+    rng = random.Random(seed)
+    units = [
+        (e, u)
+        for e, entry in enumerate(corpus.entries)
+        if len(entry.units) > 1
+        for u, unit in enumerate(entry.units)
+        if unit.label.split()[0] in ASKED
+    ]
+    sampled = len(units) > MAX_ANSWERABLE
+    if sampled:
+        units = rng.sample(units, MAX_ANSWERABLE)
+    answerable = _ask(corpus, base, [(e, u, Mask(e, u)) for e, u in units], expect=True)
+    order = list(range(corpus.size))
+    rng.shuffle(order)
+    whole: list[tuple[int, int, Mask]] = []
+    for e in order if corpus.size > 1 else []:
+        asked = [
+            u for u, unit in enumerate(corpus.entries[e].units) if unit.label.split()[0] in ASKED
+        ]
+        whole += [(e, u, Mask(e)) for u in asked]
+        if len(whole) >= MAX_UNANSWERABLE:
+            sampled = True
+            break
+    unanswerable = _ask(corpus, base, whole[:MAX_UNANSWERABLE], expect=False)
+    if not answerable.rows:
+        return Fit(Weights(), 0.0, base, None)
+    ans, ans_valid, target = _stack(answerable)
+    una, una_valid, _ = _stack(unanswerable)
+    grid = itertools.product(RANK_SEMANTIC, RANK_RULE) if semantic else [(0.0, 0.0)]
+    best_rank = max(grid, key=lambda w: (_hits(ans, ans_valid, target, w), -sum(w)))
+    rank = Weights(best_rank[0], best_rank[1]).rank_vector()
+    top_ans = _top(ans, ans_valid, rank)
+    top_una = _top(una, una_valid, rank)
+    conf_grid = (
+        itertools.product(CONF_SEMANTIC, CONF_RULE, CONF_MARGIN)
+        if semantic
+        else itertools.product([0.0], [0.0], CONF_MARGIN)
+    )
+    scored = []
+    for c in conf_grid:
+        weights = Weights(*best_rank, *c)
+        conf_ans = _top_confidence(weights, ans, ans_valid, top_ans)
+        threshold = _threshold(conf_ans)
+        conf_una = _top_confidence(weights, una, una_valid, top_una)
+        refused = float(np.mean(conf_una < threshold)) if len(conf_una) else 0.0
+        scored.append((refused, -sum(c), c, threshold))
+    refused, _, best_conf, threshold = max(scored, key=lambda s: (s[0], s[1]))
+    weights = Weights(*best_rank, *best_conf)
+    answered = _top_confidence(weights, ans, ans_valid, top_ans) >= threshold
+    scores = np.where(ans_valid, ans @ rank, -np.inf)
+    right = top_ans == target
+    target_score = np.take_along_axis(scores, np.maximum(target, 0)[:, None], 1)[:, 0]
+    rank_of_target = np.sum(scores > target_score[:, None], axis=1)
+    hit5 = (target >= 0) & (rank_of_target < 5)
+    estimate = SelfEstimate(
+        semantic=semantic,
+        answerable=len(target),
+        unanswerable=len(top_una),
+        answered_right=float(np.mean(right & answered)),
+        ranking_hit1=float(np.mean(right)),
+        ranking_hit5=float(np.mean(hit5)),
+        wrongly_refused=float(np.mean(~answered)),
+        correctly_refused=refused,
+        sampled=sampled,
+    )
+    return Fit(weights, threshold, base, estimate)
+
+
+def _ask(
+    corpus: Corpus, base: Baseline, held: list[tuple[int, int, Mask]], *, expect: bool
+) -> _Questions:
+    out = _Questions([], [])
+    vectors = corpus.unit_vectors
+    for e, u, mask in held:
+        unit = corpus.entries[e].units[u]
+        vector = vectors[corpus.unit_starts[e] + u] if vectors is not None else None
+        found = candidates(corpus, unit.analyzed, vector, base, mask)
+        if found is None:
+            if expect:  # an answerable question with no content words: a refusal
+                out.rows.append(np.zeros((1, 6)))
+                out.targets.append(-1)
+            continue
+        out.rows.append(found.rows)
+        hit = np.flatnonzero(found.positions == e) if expect else np.zeros(0, np.int64)
+        out.targets.append(int(hit[0]) if len(hit) else -1)
+    return out
+
+
+def _stack(questions: _Questions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pad to one array: (questions x candidates x signals), validity, targets."""
+    width = max((len(r) for r in questions.rows), default=1)
+    rows = np.zeros((len(questions.rows), width, 6))
+    valid = np.zeros((len(questions.rows), width), dtype=bool)
+    for i, r in enumerate(questions.rows):
+        rows[i, : len(r)] = r
+        valid[i, : len(r)] = True
+    return rows, valid, np.asarray(questions.targets, dtype=np.int64)
+
+
+def _hits(rows: np.ndarray, valid: np.ndarray, target: np.ndarray, w: tuple[float, float]) -> float:
+    scores = np.where(valid, rows @ Weights(*w).rank_vector(), -np.inf)
+    return float(np.mean(np.argmax(scores, axis=1) == target))
+
+
+def _top(rows: np.ndarray, valid: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """The best candidate's position per question."""
+    if not len(rows):
+        return np.zeros(0, np.int64)
+    return np.argmax(np.where(valid, rows @ rank, -np.inf), axis=1)
+
+
+def _top_confidence(
+    weights: Weights, rows: np.ndarray, valid: np.ndarray, top: np.ndarray
+) -> np.ndarray:
+    if not len(rows):
+        return np.zeros(0)
+    return weights.confidences(rows, valid)[np.arange(len(rows)), top]
+
+
+def _threshold(confidences: np.ndarray) -> float:
+    """The confidence below which at most REFUSAL_BUDGET of ``confidences`` fall."""
+    ordered = np.sort(confidences)
+    return float(ordered[math.floor(REFUSAL_BUDGET * len(ordered))])

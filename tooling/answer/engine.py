@@ -1,0 +1,132 @@
+"""One query against a :class:`~tooling.answer.index.Corpus`: candidates and their signals.
+
+Shared by :class:`tooling.answer.SearchIndex` (a person's question) and by the
+self-calibration (a held-out phrasing, with its unit or entry masked), so that
+the calibration measures exactly what a search does.
+
+Candidates are the union of the best :data:`CANDIDATES` entries by BM25F and,
+with the semantic model, the best :data:`CANDIDATES` by cosine: an entry that
+shares no word with the question (家里黑了 / 停电) can still be found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tooling.answer.analysis import Analyzed
+from tooling.answer.index import Corpus, Mask, Unit
+from tooling.answer.ranking import QueryPlan, signals
+
+CANDIDATES = 30
+# Units sampled to find the semantic signal of an unrelated entry (its zero).
+BASELINE_UNITS = 1000
+
+
+@dataclass(frozen=True)
+class Candidates:
+    positions: np.ndarray  # entry positions in the corpus
+    rows: np.ndarray  # signals, one row per position
+    units: list[Unit | None]
+    matched: list[tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The cosine that means "unrelated", for units and for rule passages."""
+
+    unit: float = 0.0
+    rule: float = 0.0
+
+
+def baseline(corpus: Corpus, seed: int = 0) -> Baseline:
+    """The typical semantic signal of an unrelated entry: for sampled units, the cosine
+    with the closest unit of a random other entry (the signal is a maximum over an
+    entry's units, so its zero must be one too), and with that entry's rule passage."""
+    units, rules = corpus.unit_vectors, corpus.rule_vectors
+    if units is None or rules is None or corpus.size < 2:
+        return Baseline()
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(len(units), min(BASELINE_UNITS, len(units)), replace=False)
+    own = corpus.unit_entry[sample]
+    other = (own + rng.integers(1, corpus.size, len(sample))) % corpus.size
+    best, rule = [], []
+    for start in range(0, len(sample), 128):
+        rows = sample[start : start + 128]
+        per_entry = np.maximum.reduceat(units[rows] @ units.T, corpus.unit_starts, axis=1)
+        picked = other[start : start + 128]
+        best.append(per_entry[np.arange(len(rows)), picked])
+        rule.append(np.sum(units[rows] * rules[picked], axis=1))
+    unit_zero = float(np.mean(np.concatenate(best)))
+    rule_zero = float(np.mean(np.concatenate(rule)))
+    return Baseline(min(unit_zero, 0.99), min(rule_zero, 0.99))
+
+
+def candidates(
+    corpus: Corpus,
+    analyzed: Analyzed,
+    vector: np.ndarray | None,
+    base: Baseline,
+    mask: Mask | None = None,
+) -> Candidates | None:
+    """The candidates of one query with their signals, or None when the query has no
+    content words (only function words and punctuation)."""
+    terms = corpus.query_terms(analyzed, mask)
+    if terms.empty:
+        return None
+    bm25 = corpus.bm25(terms, mask)
+    top = float(np.max(bm25)) if corpus.size else 0.0
+    share = bm25 / top if top > 0 else np.zeros_like(bm25)
+    pools = [_best(bm25, CANDIDATES, positive=True)]
+    semantic = rule = closest = None
+    if vector is not None and corpus.unit_vectors is not None and corpus.rule_vectors is not None:
+        cosines = corpus.unit_vectors @ vector
+        if mask is not None:
+            if mask.unit is None:
+                start = corpus.unit_starts[mask.entry]
+                cosines[start : start + len(corpus.entries[mask.entry].units)] = -1.0
+            else:
+                cosines[corpus.unit_starts[mask.entry] + mask.unit] = -1.0
+        best_unit = np.maximum.reduceat(cosines, corpus.unit_starts)
+        rule_cos = corpus.rule_vectors @ vector
+        if mask is not None and mask.unit is None:
+            best_unit[mask.entry] = rule_cos[mask.entry] = -1.0
+        pools.append(_best(best_unit, CANDIDATES, positive=False))
+        semantic_all = (best_unit - base.unit) / (1 - base.unit)
+        rule_all = (rule_cos - base.rule) / (1 - base.rule)
+    positions = np.unique(np.concatenate(pools))
+    if mask is not None and mask.unit is None:
+        positions = positions[positions != mask.entry]
+    if not len(positions):
+        return None
+    entries = [
+        corpus.masked(mask) if mask is not None and mask.entry == p else corpus.entries[p]
+        for p in positions.tolist()
+    ]
+    if vector is not None and corpus.unit_vectors is not None:
+        semantic, rule = semantic_all[positions], rule_all[positions]
+        closest = np.array([_closest_unit(corpus, int(p), cosines) for p in positions])
+        if mask is not None and mask.unit is not None:
+            # The masked entry's units shifted by one past the held-out unit.
+            where = np.flatnonzero(positions == mask.entry)
+            if len(where) and closest[where[0]] > mask.unit:
+                closest[where[0]] -= 1
+    plan = QueryPlan(analyzed, terms, corpus.analyzer, corpus.max_idf)
+    rows, units, matched = signals(plan, entries, share[positions], semantic, rule, closest)
+    return Candidates(positions, rows, units, matched)
+
+
+def _best(scores: np.ndarray, count: int, *, positive: bool) -> np.ndarray:
+    if positive:
+        pool = np.flatnonzero(scores > 0)
+        if len(pool) > count:
+            pool = pool[np.argpartition(-scores[pool], count)[:count]]
+        return pool
+    count = min(count, len(scores))
+    return np.argpartition(-scores, count - 1)[:count] if count else np.zeros(0, np.int64)
+
+
+def _closest_unit(corpus: Corpus, position: int, cosines: np.ndarray) -> int:
+    start = corpus.unit_starts[position]
+    return int(np.argmax(cosines[start : start + len(corpus.entries[position].units)]))
