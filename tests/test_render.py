@@ -19,11 +19,12 @@ from conftest import entry_yaml
 
 from tooling.kb.check import validate
 from tooling.kb.model import KnowledgeBase
+from tooling.site.assemble import NavItem, site_nav
+from tooling.site.mkdocs_plugin import mkdocs_nav
 from tooling.site.render import (
     entry_page,
     entry_url,
     md_text,
-    nav,
     render_site,
     summary,
 )
@@ -134,13 +135,25 @@ def test_site_pages_and_nav(make_kb: KbFactory) -> None:
         "shop/orders/refund-timeline.md",
     ]
     # A section whose entries are all internal is not on the public site at all.
-    assert nav(kb, "public", TODAY) == [
+    assert site_nav(kb, "public", TODAY) == [
+        NavItem("首页", "index.md"),
+        NavItem(
+            "电商售后",
+            children=(
+                NavItem("总览", "shop/index.md"),
+                NavItem("订单与退货", "shop/orders/index.md"),
+            ),
+        ),
+    ]
+    assert mkdocs_nav(site_nav(kb, "public", TODAY)) == [
         {"首页": "index.md"},
         {"电商售后": [{"总览": "shop/index.md"}, {"订单与退货": "shop/orders/index.md"}]},
     ]
-    assert nav(kb, "staff", TODAY)[-2:] == [
-        {"内部流程": "internal-only/index.md"},
-        {"答疑台": "desk.md"},
+    assert site_nav(kb, "staff", TODAY)[-4:] == [
+        NavItem("内部流程", "internal-only/index.md"),
+        NavItem("答疑台", "desk.md"),
+        NavItem("知识健康", "knowledge-report/health.md"),
+        NavItem("贡献榜", "knowledge-report/credit.md"),
     ]
     assert '<div id="zhiku-desk"></div>' in staff["desk.md"]
 

@@ -256,7 +256,7 @@ def fake_companions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(plugin_module, "ASSETS", assets)
     monkeypatch.setattr(plugin_module, "search_module_available", lambda: True)
     fake = types.ModuleType("tooling.site.search_index")
-    fake.build_index = lambda kb: {
+    fake.build_index = lambda kb, cache=None, url=None: {
         "ids": sorted(e.id for e in kb.entries),  # type: ignore[attr-defined]
         "replies": [e.replies.brief for e in kb.entries],
     }

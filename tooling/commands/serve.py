@@ -1,4 +1,9 @@
-"""``kb serve``: the site on a local port, rebuilt and reloaded whenever a YAML file changes."""
+"""``kb serve``: the site on a local port, rebuilt and reloaded whenever a YAML file changes.
+
+Rebuilds are MkDocs "dirty" builds: the zhiku plugin marks the pages a save did
+not change as unmodified, so only the affected pages are rebuilt
+(:mod:`tooling.site.incremental`).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,14 @@ HELP = "serve the staff site locally with live reload (errors show, the server s
 ORDER = 31
 
 log = logging.getLogger("zhiku")
+# MkDocs warns on every dirty build that navigation may be stale; the zhiku plugin
+# rebuilds every page whenever the navigation or anything else shown on every page changes.
+DIRTY_WARNING = "A 'dirty' build is being performed"
+
+
+class _HideDirtyWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(DIRTY_WARNING)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,9 +59,11 @@ def run(args: argparse.Namespace) -> int:
         f"Serving the {args.audience} site of {args.kb} on http://127.0.0.1:{args.port}/ "
         "(Ctrl+C to stop); pages reload when a YAML file is saved"
     )
+    logging.getLogger("mkdocs.commands.build").addFilter(_HideDirtyWarning())
     serve(
         config_file=str(Path(config_file)),
         livereload=True,
+        build_type="dirty",
         dev_addr=f"127.0.0.1:{args.port}",
         plugins=plugins,
     )

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from tooling.errors import Problem, Severity
-from tooling.kb.load import LoadResult, load
+from tooling.kb.load import LoadCache, LoadResult, load
 from tooling.kb.model import Entry, KnowledgeBase
 from tooling.kb.schema import field_label
 from tooling.kb.yamlio import Document, text_position
@@ -37,27 +38,43 @@ class Validation:
         return [p for p in self.problems if p.severity is Severity.WARNING]
 
 
+@lru_cache(maxsize=1 << 18)
 def normalize_phrase(text: str) -> str:
     """The comparison form of a phrasing (:func:`tooling.text.compact`)."""
     return compact(text)
 
 
-def validate(root: Path, today: date | None = None) -> Validation:
-    """Load and check the knowledge base under ``root``."""
-    loaded = load(root)
-    problems = loaded.problems + check(loaded, today or date.today())
+def validate(root: Path, today: date | None = None, cache: LoadCache | None = None) -> Validation:
+    """Load and check the knowledge base under ``root`` (``cache``: see :class:`LoadCache`)."""
+    loaded = load(root, cache)
+    problems = loaded.problems + check(loaded, today or date.today(), cache)
     return Validation(loaded.kb, sorted(set(problems)))
 
 
-def check(loaded: LoadResult, today: date) -> list[Problem]:
+def check(loaded: LoadResult, today: date, cache: LoadCache | None = None) -> list[Problem]:
     kb = loaded.kb
     problems: list[Problem] = []
     problems += _check_unique_ids(kb)
     problems += _check_phrasings(kb)
     problems += _check_references(kb, loaded.known_ids)
-    for rel, doc in loaded.documents.items():
-        problems += _check_html(rel, doc)
+    problems += _html_problems(loaded, cache)
     problems += _check_freshness(kb, today)
+    return problems
+
+
+def _html_problems(loaded: LoadResult, cache: LoadCache | None) -> list[Problem]:
+    """:func:`_check_html` of every document; with ``cache``, only of documents parsed
+    again since the previous check (an unchanged file keeps its parsed document)."""
+    problems: list[Problem] = []
+    previous = cache.checked if cache is not None else {}
+    fresh: dict[str, tuple[Document, list[Problem]]] = {}
+    for rel, doc in loaded.documents.items():
+        cached = previous.get(rel)
+        found = cached[1] if cached is not None and cached[0] is doc else _check_html(rel, doc)
+        fresh[rel] = (doc, found)
+        problems += found
+    if cache is not None:
+        cache.checked = fresh
     return problems
 
 

@@ -2,6 +2,9 @@
 
 Reads every file once. Files with errors are reported and left out of the
 model; everything else still loads, so one run reports every problem.
+
+``kb serve`` passes a :class:`LoadCache` so that, after a save, only the entry
+files whose size or modification time changed are read and parsed again.
 """
 
 from __future__ import annotations
@@ -50,6 +53,32 @@ class LoadResult:
     known_ids: set[str] = field(default_factory=set)
 
 
+@dataclass
+class _LoadedEntry:
+    """What loading one entry file produced, to be replayed while the file is unchanged."""
+
+    doc: Document | None
+    problems: list[Problem]
+    entry: Entry | None
+    known_id: str | None
+
+
+@dataclass
+class LoadCache:
+    """Entry files loaded before, by relative path, with the bytes they had then.
+
+    Reused across loads of the same folder (``kb serve``): an entry file whose bytes
+    are unchanged is not decoded, parsed or checked against the schema again.
+    (Comparing bytes, not modification times, cannot miss two quick saves.)
+    """
+
+    entries: dict[str, tuple[bytes, _LoadedEntry]] = field(default_factory=dict)
+    #: Per-document problems of the content checks, with the document they were found in.
+    checked: dict[str, tuple[Document, list[Problem]]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+
 def _error(file: str, line: int, message: str, hint: str, code: str) -> Problem:
     return Problem(file, line, 0, Severity.ERROR, message, hint, code)
 
@@ -69,8 +98,11 @@ def _read(path: Path, rel: str, problems: list[Problem]) -> Document | None:
     return doc
 
 
-def load(root: Path) -> LoadResult:
-    """Load the knowledge base under ``root``; never raises for bad content."""
+def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
+    """Load the knowledge base under ``root``; never raises for bad content.
+
+    With ``cache``, unchanged entry files are taken from it and it is updated.
+    """
     problems: list[Problem] = []
     result = LoadResult(KnowledgeBase(root, (), (), ()), problems)
     if not root.is_dir():
@@ -87,6 +119,7 @@ def load(root: Path) -> LoadResult:
 
     staff = _load_staff(root, result)
     synonyms = _load_synonyms(root, result)
+    seen: set[str] = set()
     site = load_site(root, _read, problems)
     sections: list[Section] = []
     entries: list[Entry] = []
@@ -133,10 +166,17 @@ def load(root: Path) -> LoadResult:
                 )
             )
             continue
-        entry = _load_entry(path, rel, "/".join(rel_parts[:-1]), result)
+        section_path = "/".join(rel_parts[:-1])
+        if cache is None:
+            entry = _load_entry(path, rel, section_path, result)
+        else:
+            entry = _load_entry_cached(path, rel, section_path, result, cache, seen)
         if entry:
             entries.append(entry)
 
+    if cache is not None:
+        for gone in set(cache.entries) - seen:
+            del cache.entries[gone]
     result.kb = KnowledgeBase(
         root=root,
         entries=tuple(entries),
@@ -296,6 +336,36 @@ def _load_entry(path: Path, rel: str, section: str, result: LoadResult) -> Entry
     if found or not isinstance(data, dict):
         return None
     return _entry_from(data, doc, rel, section)
+
+
+def _load_entry_cached(
+    path: Path, rel: str, section: str, result: LoadResult, cache: LoadCache, seen: set[str]
+) -> Entry | None:
+    """:func:`_load_entry`, replayed from ``cache`` while the file's bytes are the same."""
+    seen.add(rel)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        cache.entries.pop(rel, None)
+        return _load_entry(path, rel, section, result)  # reports the error
+    cached = cache.entries.get(rel)
+    if cached is not None and cached[0] == raw:
+        cache.hits += 1
+        loaded = cached[1]
+    else:
+        cache.misses += 1
+        scratch = LoadResult(result.kb, [])
+        entry = _load_entry(path, rel, section, scratch)
+        loaded = _LoadedEntry(
+            scratch.documents.get(rel), scratch.problems, entry, next(iter(scratch.known_ids), None)
+        )
+        cache.entries[rel] = (raw, loaded)
+    result.problems.extend(loaded.problems)
+    if loaded.doc is not None:
+        result.documents[rel] = loaded.doc
+    if loaded.known_id is not None:
+        result.known_ids.add(loaded.known_id)
+    return loaded.entry
 
 
 def _entry_from(data: dict[str, Any], doc: Document, rel: str, section: str) -> Entry:

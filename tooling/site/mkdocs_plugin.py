@@ -2,20 +2,22 @@
 
 Registered as ``zhiku`` through the ``mkdocs.plugins`` entry point. Per build it
 
-- loads and validates the knowledge base once (``on_config``) and sets the
-  navigation to sections only;
-- adds the pages from :func:`tooling.site.render.render_site` and Zhiku's assets
-  with ``File.generated`` (``on_files``); staff-only scripts go into the staff
-  build only;
-- writes the Chinese search index and worker when :mod:`tooling.site.search_index`
-  is there (``on_post_build``);
+- loads and validates the knowledge base once and assembles the audience's
+  :class:`~tooling.site.assemble.Site` (``on_config``), whose navigation becomes
+  ``config.nav`` and whose linked assets go into ``extra_css``/``extra_javascript``;
+- adds the Site's pages and assets with ``File.generated`` (``on_files``);
+- writes the Site's extra files, the Chinese search index (``on_post_build``);
 - names the site from the team's ``_site.yaml`` (title, header, logo, footer);
 - watches the knowledge-base folder on ``serve``, where validation errors are
   logged and shown in a bar on every page instead of stopping the server, a
   broken file keeps its last good page (:mod:`tooling.site.lastgood`) and the
-  404 page reloads itself too.
+  404 page reloads itself too;
+- on ``serve`` (a dirty build, as ``kb serve`` runs it) rebuilds only the pages a
+  save changed (:mod:`tooling.site.incremental`): unchanged pages are marked
+  unmodified, so MkDocs neither converts nor writes them again.
 
-Everything about *what* a page says lives in :mod:`tooling.site.render`.
+What the site consists of is decided in :mod:`tooling.site.assemble`; what a
+page says in :mod:`tooling.site.render`. This module only maps them into MkDocs.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -42,14 +43,25 @@ from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
 from tooling.errors import Problem
 from tooling.kb.check import Validation, validate
 from tooling.kb.model import KnowledgeBase
-from tooling.kb.view import SiteAudience, check_audience, view
+from tooling.kb.view import SiteAudience, check_audience
+from tooling.site.assemble import (
+    SEARCH_WORKER_URI,
+    NavItem,
+    Site,
+    assemble,
+    logo_uri,
+)
+from tooling.site.assemble import search_module_available as _search_in
 from tooling.site.contacts import contacts_html
+from tooling.site.incremental import Changes, Incremental
 from tooling.site.lastgood import LastGood
-from tooling.site.render import nav, render_site
+from tooling.site.search_index import INDEX_PATH
+from tooling.site.search_shards import write_index_files
 
 log = get_plugin_logger("zhiku")
 
@@ -59,17 +71,8 @@ OVERRIDES = PACKAGE / "overrides"
 DEFAULT_APP_URL = "http://127.0.0.1:5000"
 APP_URL_ENV = "ZHIKU_APP_URL"
 
-ASSET_DIR = "assets/zhiku"
-# Staff-only scripts and styles written by other modules; included when present.
-STAFF_ASSETS = ("zhiku-feedback.css", "zhiku-feedback.js", "zhiku-desk.css", "zhiku-desk.js")
-# Staff-only report pages (tooling.report.pages), rendered from git history at build time.
-REPORT_NAV = {"知识健康": "health.md", "贡献榜": "credit.md"}
-REPORT_DIR = "knowledge-report"
-SEARCH_WORKER = "zhiku-search-worker.js"
-SEARCH_WORKER_URI = f"assets/javascripts/workers/{SEARCH_WORKER}"
-SEARCH_INDEX_URI = "search/zhiku-index.json"
 # The worker finds its index from this query parameter, relative to the worker script.
-SEARCH_WORKER_QUERY = f"?index=../../../{SEARCH_INDEX_URI}"
+SEARCH_WORKER_QUERY = f"?index=../../../{INDEX_PATH}"
 
 _CONFIG_SCRIPT = re.compile(
     r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.DOTALL
@@ -86,8 +89,16 @@ class ZhikuConfig(base.Config):
 
 
 def search_module_available() -> bool:
-    """True when another module provides the Chinese search (index builder and worker)."""
-    return (PACKAGE / "search_index.py").is_file() and (ASSETS / SEARCH_WORKER).is_file()
+    """True when the Chinese search (index builder and worker) is there."""
+    return _search_in(ASSETS)
+
+
+def mkdocs_nav(items: list[NavItem]) -> list[object]:
+    """A Site's navigation as MkDocs ``nav`` config."""
+    return [
+        {item.title: mkdocs_nav(list(item.children)) if item.children else item.page}
+        for item in items
+    ]
 
 
 def replace_search_worker(config_html: str, worker_url: str) -> str:
@@ -111,13 +122,21 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self.kb_dir = Path("kb")
         self.today = date.today()
         self.kb: KnowledgeBase | None = None
+        self.site: Site | None = None
         self.problems: list[Problem] = []
         self.page_count = 0
+        #: Serve-time caches (dirty builds only); ``None`` on ``kb build``.
+        self.incremental: Incremental | None = None
+        self.changes = Changes(None, set())
+        #: Pages converted by the current build, in order.
+        self.converted: list[str] = []
         self.last_good = LastGood()
 
     # Defining on_startup keeps one plugin instance across rebuilds on `serve`.
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
+        if command == "serve" and dirty:
+            self.incremental = Incremental()
 
     @property
     def audience(self) -> SiteAudience:
@@ -129,9 +148,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self.today = self._today()
         self.kb = self._load()
         self._apply_identity(config)
-        config.nav = nav(self.kb, self.audience, self.today)
-        if self.audience == "staff":
-            config.nav += [{title: f"{REPORT_DIR}/{name}"} for title, name in REPORT_NAV.items()]
+        self.site = self._assemble(config)
+        config.nav = mkdocs_nav(self.site.nav)
         # Entries are deliberately not in the nav; do not list thousands of them in the log.
         config.validation.nav.omitted_files = logging.DEBUG
         if str(OVERRIDES) not in config.theme.dirs:
@@ -143,10 +161,33 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
                     "theme feature navigation.instant breaks Zhiku's page scripts; "
                     "remove it from mkdocs.yml"
                 )
-        for name in self._assets():
-            target = config.extra_css if name.endswith(".css") else config.extra_javascript
-            target.append(f"{ASSET_DIR}/{name}")
+        config.extra_css.extend(self.site.stylesheets)
+        config.extra_javascript.extend(self.site.scripts)
         return config
+
+    def _assemble(self, config: MkDocsConfig) -> Site:
+        from tooling.flags import QUERY_LOG_ENV
+
+        assert self.kb is not None
+        start = time.monotonic()
+        setting = os.environ.get(QUERY_LOG_ENV) or self.config.queries_log
+        site = assemble(
+            self.kb,
+            self.audience,
+            self.today,
+            kb_dir=self.kb_dir,
+            queries_log=self._resolve(config, setting) if setting else None,
+            queries_log_explicit=bool(setting),
+            assets=ASSETS,
+            search=search_module_available(),
+            memo=self.incremental.render_memo if self.incremental else None,
+            index_cache=self.incremental.index_cache if self.incremental else None,
+        )
+        log.info(
+            f"{len(site.pages)} pages rendered for the {self.audience} site "
+            f"in {time.monotonic() - start:.1f} s"
+        )
+        return site
 
     def _apply_identity(self, config: MkDocsConfig) -> None:
         """The site's name (header and every page title) and logo from ``_site.yaml``."""
@@ -156,18 +197,7 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         config.site_description = site.description(self.audience) or config.site_description
         config.extra["generator"] = False  # no "Made with Material for MkDocs"
         if site.logo and config.theme.name == "material":
-            config.theme["logo"] = config.theme["favicon"] = self._logo_uri()
-
-    def _logo_uri(self) -> str:
-        assert self.kb is not None
-        return f"{ASSET_DIR}/logo{Path(self.kb.site.logo).suffix.lower()}"
-
-    def _assets(self) -> list[str]:
-        """Zhiku's own assets, plus the staff-only ones that exist, for the staff site."""
-        names = ["zhiku.css", "zhiku.js"]
-        if self.audience == "staff":
-            names += [name for name in STAFF_ASSETS if (ASSETS / name).is_file()]
-        return names
+            config.theme["logo"] = config.theme["favicon"] = logo_uri(self.kb)
 
     def _resolve(self, config: MkDocsConfig, value: str) -> Path:
         path = Path(value)
@@ -191,7 +221,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             return kb
         start = time.monotonic()
         log.info(f"Loading knowledge base {self.kb_dir}")
-        result: Validation = validate(self.kb_dir, self.today)
+        cache = self.incremental.load_cache if self.incremental else None
+        result: Validation = validate(self.kb_dir, self.today, cache)
         self.problems = result.errors
         log.info(
             f"{len(result.kb.entries)} entries loaded in {time.monotonic() - start:.1f} s "
@@ -217,59 +248,54 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         return kb
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        assert self.kb is not None
-        start = time.monotonic()
-        pages = render_site(self.kb, self.audience, self.today)
-        if self.audience == "staff":
-            pages.update(self._report_pages(config))
+        assert self.site is not None
+        pages = self.site.pages
+        if self.incremental is not None:
+            self.changes = self.incremental.changes(pages, self._chrome(config))
+        self.converted = []
         for src_uri, text in pages.items():
             existing = files.get_file_from_path(src_uri)
             if existing is not None:
                 files.remove(existing)
-            files.append(File.generated(config, src_uri, content=text))
+            page_file = _PageFile.generated(config, src_uri, content=text)
+            assert isinstance(page_file, _PageFile)
+            page_file.unchanged = not self.changes.is_changed(src_uri)
+            files.append(page_file)
         self.page_count = len(pages)
-        log.info(
-            f"{len(pages)} pages rendered for the {self.audience} site "
-            f"in {time.monotonic() - start:.1f} s"
-        )
-        for name in self._assets():
-            files.append(
-                File.generated(config, f"{ASSET_DIR}/{name}", abs_src_path=str(ASSETS / name))
-            )
-        if self.kb.site.logo:
-            logo = str(self.kb_dir / self.kb.site.logo)
-            files.append(File.generated(config, self._logo_uri(), abs_src_path=logo))
+        for asset in self.site.assets:
+            files.append(File.generated(config, asset.path, abs_src_path=str(asset.source)))
         return files
 
-    def _report_pages(self, config: MkDocsConfig) -> dict[str, str]:
-        """知识健康 and 贡献榜, from the same data as ``kb report`` (staff site only)."""
-        from tooling.flags import QUERY_LOG_ENV
-        from tooling.report.history import find_repo
-        from tooling.report.missing import queries_log_path
-        from tooling.report.pages import site_report_pages
+    def _chrome(self, config: MkDocsConfig) -> tuple[str, ...]:
+        """What every page shows besides its own text: when it changes, all pages are rebuilt."""
+        mkdocs_yml = Path(config.config_file_path or "")
+        return (
+            repr(config.nav),
+            str(config.site_name),
+            str(config.site_description),
+            repr(list(config.extra_css)),
+            repr(list(config.extra_javascript)),
+            repr(sorted(config.theme.items(), key=str)),
+            repr([p.format(str(self.kb_dir)) for p in self.problems]),
+            repr(self.kb.site) if self.kb else "",  # footer and contacts on every page
+            self._app_url(),
+            str(mkdocs_yml.stat().st_mtime_ns) if mkdocs_yml.is_file() else "",
+        )
 
-        assert self.kb is not None
-        setting = os.environ.get(QUERY_LOG_ENV) or self.config.queries_log
-        queries_log = queries_log_path(
-            str(self._resolve(config, setting)) if setting else None, find_repo(self.kb_dir)
-        )
-        note = ""
-        if queries_log is not None and not queries_log.is_file():
-            (log.warning if setting else log.info)(
-                f"queries_log {queries_log} not found; missing knowledge left empty"
-            )
-            note = (
-                f"还没有读到答疑台的提问记录（没有找到 {queries_log.name}）。答疑服务默认把"
-                "答不上来的提问记在知识库仓库的 .git 目录里；"
-                f"放在别处时，构建前设置 {QUERY_LOG_ENV}。"
-            )
-            queries_log = None
-        pages = site_report_pages(
-            self.kb_dir, self.today, kb=self.kb, queries_log=queries_log, log_note=note
-        )
-        return {f"{REPORT_DIR}/{name}": text for name, text in pages.items()}
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        # With Zhiku's worker, Material's per-page index (HTML parse + jieba) is never read:
+        # exclude every page from it. Its search_index.json keeps the config the page
+        # script needs, with no docs.
+        if search_module_available():
+            page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
+        self.converted.append(page.file.src_uri)
+        return markdown
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        if self.incremental is not None:
+            env.bytecode_cache = self.incremental.templates
         env.filters["zhiku_search_config"] = replace_search_worker
         env.globals["zhiku"] = {
             "audience": self.audience,
@@ -290,28 +316,38 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         return os.environ.get(APP_URL_ENV) or self.config.app_url
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if not search_module_available():
-            log.debug(
-                "tooling/site/search_index.py not found: Material's own search worker is used"
-            )
-            return
-        assert self.kb is not None
-        site_search = importlib.import_module("tooling.site.search_index")
-        index = site_search.build_index(view(self.kb, self.audience, self.today))
-        site_dir = Path(config.site_dir)
-        target = site_dir / SEARCH_INDEX_URI
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+        if self.incremental is not None and self.incremental.builds > 1:
+            self._log_rebuilt(config)
+        self._write_extra_files(config)
+
+    def _log_rebuilt(self, config: MkDocsConfig) -> None:
+        """Say which pages a serve rebuild redid, and remove the pages that are gone."""
+        for gone in sorted(self.changes.gone):
+            old = File(gone, None, config.site_dir, config.use_directory_urls)
+            Path(old.abs_dest_path).unlink(missing_ok=True)
+        shown = ", ".join(self.converted[:10]) + (" ..." if len(self.converted) > 10 else "")
+        log.info(
+            f"{len(self.converted)} of {self.page_count} pages rebuilt"
+            + (f": {shown}" if shown else "")
+            + (f"; {len(self.changes.gone)} removed" if self.changes.gone else "")
         )
-        worker = site_dir / SEARCH_WORKER_URI
-        worker.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ASSETS / SEARCH_WORKER, worker)
-        # Material's page script still downloads its own index on every first page load;
-        # with the Zhiku worker its full text is unused, so the search module may slim it.
-        slim = getattr(site_search, "slim_material_index", None)
-        if callable(slim):
-            slim(site_dir)
+
+    def _write_extra_files(self, config: MkDocsConfig) -> None:
+        """The Site's extra files (the search index); on serve only those that changed."""
+        assert self.site is not None
+        files = self.site.extra_files
+        if self.incremental is not None:
+            files = self.incremental.index_files_to_write(files)
+        site_dir = Path(config.site_dir)
+        write_index_files(files, site_dir)
+        if self.site.extra_files:
+            # Material's page script still downloads its own index (only its config is
+            # read with the Zhiku worker, and every page is excluded from it).
+            slim = getattr(
+                importlib.import_module("tooling.site.search_index"), "slim_material_index", None
+            )
+            if callable(slim):
+                slim(site_dir)
 
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any
@@ -319,6 +355,16 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         server.watch(str(self.kb_dir))
         server.error_handler = _with_livereload(server, server.error_handler)
         return server
+
+
+class _PageFile(File):
+    """A generated page that knows whether its text is the same as in the previous build
+    (MkDocs' dirty builds skip unmodified pages)."""
+
+    unchanged = False
+
+    def is_modified(self) -> bool:
+        return not self.unchanged
 
 
 def _bar_item(problem: Problem) -> dict[str, str]:

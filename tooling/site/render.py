@@ -1,6 +1,7 @@
 """Render stage: the model -> Markdown pages, ``{relative path: markdown text}``.
 
-Knows nothing of MkDocs: the pages are plain Markdown (with the common
+Knows nothing of MkDocs (the navigation and the rest of a site are assembled in
+:mod:`tooling.site.assemble`): the pages are plain Markdown (with the common
 admonition syntax and a little raw HTML), so any Python-Markdown based engine
 can build them. The MkDocs plugin (:mod:`tooling.site.mkdocs_plugin`) only adds
 these pages to a build.
@@ -15,10 +16,10 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import jinja2
 
@@ -32,6 +33,8 @@ HOME_PAGE = "index.md"
 DESK_PAGE = "desk.md"
 RECENT_COUNT = 10
 SUMMARY_CHARS = 60
+# Entries listed per section page: a section of any size stays well under 100 KB of HTML.
+SECTION_PAGE_SIZE = 100
 
 TONES = {"friendly": "亲切", "formal": "专业", "brief": "简洁"}
 TIME_UNITS = {"m": "分钟", "h": "小时", "d": "天"}
@@ -80,8 +83,16 @@ def entry_url(entry: Entry, kb: KnowledgeBase | None = None) -> str:
     return page_url(entry_page(entry, kb))
 
 
-def section_page(section: Section) -> str:
-    return f"{section.path}/index.md"
+def section_page(section: Section, number: int = 1) -> str:
+    """Page ``number`` (from 1) of a section's entry list: ``index.md``, then ``page.2.md``...
+
+    Ids and folder names never contain a dot, so ``page.N`` cannot collide with an entry."""
+    return f"{section.path}/index.md" if number == 1 else f"{section.path}/page.{number}.md"
+
+
+def section_page_count(entry_count: int) -> int:
+    """How many pages a section's entry list takes (at least one)."""
+    return max(1, -(-entry_count // SECTION_PAGE_SIZE))
 
 
 def link(from_page: str, to_page: str) -> str:
@@ -101,6 +112,7 @@ def href(from_page: str, to_page: str) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]>()#+!])")
 
 
+@lru_cache(maxsize=1 << 16)
 def md_text(text: str) -> str:
     """Plain text made safe to put into Markdown inline content (on one line)."""
     text = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;")
@@ -122,6 +134,7 @@ _INLINE_MARKUP = [
 _LINE_MARKERS = re.compile(r"^\s*(#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+|\|)\s*")
 
 
+@lru_cache(maxsize=1 << 16)
 def summary(markdown: str, limit: int = SUMMARY_CHARS) -> str:
     """The first meaningful line of a Markdown field as plain text, shortened to ``limit``.
 
@@ -161,12 +174,19 @@ def date_text(value: date) -> str:
 def entry_order_key(entry: Entry) -> tuple[int, int, tuple[str, ...], str]:
     """Order inside a section: the writers' ``order`` first (lower first), then the
     question in pinyin order (never the id, which readers do not see)."""
-    from pypinyin import Style, lazy_pinyin
-
-    spelled = tuple(s.lower() for s in lazy_pinyin(entry.question, style=Style.TONE3))
+    spelled = _pinyin(entry.question)
     if entry.order is not None:
         return (0, entry.order, spelled, entry.question)
     return (1, 0, spelled, entry.question)
+
+
+@lru_cache(maxsize=1 << 16)
+def _pinyin(text: str) -> tuple[str, ...]:
+    """A question spelled in pinyin with tone numbers (cached: pypinyin is slow, and
+    every build and serve rebuild sorts every section)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return tuple(s.lower() for s in lazy_pinyin(text, style=Style.TONE3))
 
 
 # --- the pages -------------------------------------------------------------------------------
@@ -226,22 +246,52 @@ def _walk(views: Iterable[SectionView]) -> Iterable[SectionView]:
         yield from _walk(v.children)
 
 
-def render_site(kb: KnowledgeBase, audience: SiteAudience, today: date) -> dict[str, str]:
+def render_site(
+    kb: KnowledgeBase,
+    audience: SiteAudience,
+    today: date,
+    memo: dict[Hashable, str] | None = None,
+) -> dict[str, str]:
     """Every page of one audience's site: ``{relative .md path: Markdown text}``.
 
     ``kb`` may be the whole knowledge base: internal entries (for ``public``)
-    and expired entries are left out here.
+    and expired entries are left out here. ``memo`` (``kb serve``) keeps entry
+    pages from the previous call by everything they are made from, so an entry
+    that did not change, nor any entry it links to, is not rendered again.
     """
     visible = view(kb, audience, today)
     tree = section_tree(visible)
     pages: dict[str, str] = {HOME_PAGE: render_home(visible, tree, audience)}
     for section_view in _walk(tree):
-        pages[section_view.page] = render_section(visible, section_view, audience)
+        for number in range(1, section_page_count(len(section_view.entries)) + 1):
+            page = section_page(section_view.section, number)
+            pages[page] = render_section(visible, section_view, audience, number)
+    fresh: dict[Hashable, str] = {}
+    rest = tuple(getattr(visible, f.name) for f in fields(visible) if f.name != "entries")
     for entry in visible.entries:
-        pages[entry_page(entry, visible)] = render_entry(visible, entry, audience, today)
+        if memo is None:
+            text = render_entry(visible, entry, audience, today)
+        else:
+            key = _entry_inputs(visible, entry, audience, today, rest)
+            text = memo.get(key) or render_entry(visible, entry, audience, today)
+            fresh[key] = text
+        pages[entry_page(entry, visible)] = text
+    if memo is not None:
+        memo.clear()
+        memo.update(fresh)
     if audience == "staff":
         pages[DESK_PAGE] = _template("desk.md.j2").render(site=visible.site)
     return pages
+
+
+def _entry_inputs(
+    kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today: date, rest: Hashable
+) -> Hashable:
+    """Everything an entry page is made from besides the templates (the memo's key): the
+    entry, the entries it links to, and ``rest``, every part of the knowledge base but
+    its entries."""
+    related = tuple(kb.entry(rid) for rid in entry.related)
+    return (entry, audience, today, related, rest)
 
 
 def render_entry(kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today: date) -> str:
@@ -271,16 +321,30 @@ def render_entry(kb: KnowledgeBase, entry: Entry, audience: SiteAudience, today:
     )
 
 
-def render_section(kb: KnowledgeBase, section_view: SectionView, audience: SiteAudience) -> str:
-    page = section_view.page
-    parent = kb.section(section_view.section.parent) if section_view.section.parent else None
+def render_section(
+    kb: KnowledgeBase, section_view: SectionView, audience: SiteAudience, number: int = 1
+) -> str:
+    """Page ``number`` of a section: sub-sections on the first page, then its share of
+    the entries (:data:`SECTION_PAGE_SIZE` a page) and links to the other pages."""
+    section = section_view.section
+    page = section_page(section, number)
+    count = section_page_count(len(section_view.entries))
+    shown = section_view.entries[(number - 1) * SECTION_PAGE_SIZE : number * SECTION_PAGE_SIZE]
+    parent = kb.section(section.parent) if section.parent else None
     return _template("section.md.j2").render(
-        section=section_view.section,
+        section=section,
         staff=audience == "staff",
         parent=(parent.title, link(page, section_page(parent))) if parent else None,
         home=link(page, HOME_PAGE),
-        children=[(c.section, link(page, c.page), c.entry_count) for c in section_view.children],
-        entries=[(e, link(page, entry_page(e, kb))) for e in section_view.entries],
+        children=[(c.section, link(page, c.page), c.entry_count) for c in section_view.children]
+        if number == 1
+        else [],
+        entries=[(e, link(page, entry_page(e, kb))) for e in shown],
+        number=number,
+        page_count=count,
+        first=(number - 1) * SECTION_PAGE_SIZE + 1,
+        total=len(section_view.entries),
+        pager=[(n, link(page, section_page(section, n))) for n in range(1, count + 1)],
     )
 
 
@@ -310,20 +374,3 @@ def render_home(kb: KnowledgeBase, tree: tuple[SectionView, ...], audience: Site
         entry_count=len(kb.entries),
         desk=DESK_PAGE,
     )
-
-
-def nav(kb: KnowledgeBase, audience: SiteAudience, today: date) -> list[object]:
-    """The site navigation as MkDocs ``nav`` config: home, then sections only, never entries."""
-    tree = section_tree(view(kb, audience, today))
-    items: list[object] = [{"首页": HOME_PAGE}]
-    for section_view in tree:
-        title, page = section_view.section.title, section_view.page
-        if section_view.children:
-            children: list[object] = [{"总览": page}]
-            children += [{c.section.title: c.page} for c in section_view.children]
-            items.append({title: children})
-        else:
-            items.append({title: page})
-    if audience == "staff":
-        items.append({"答疑台": DESK_PAGE})
-    return items

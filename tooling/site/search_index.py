@@ -37,7 +37,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,11 +132,6 @@ def terms(normalized: str, unigrams: bool = True) -> list[str]:
 # ------------------------------------------------------------------- building
 
 
-def location(entry: Entry) -> str:
-    """The entry's page URL relative to the site root: ``<section>/<id>/``."""
-    return f"{entry.section}/{entry.id}/" if entry.section else f"{entry.id}/"
-
-
 def snippet(rule: str, limit: int = SNIPPET_CHARS) -> str:
     """The start of the rule as plain text (:func:`tooling.text.plain_text`: no table
     pipes, emphasis or list markers), cut to ``limit`` characters."""
@@ -153,21 +148,57 @@ def _fields(entry: Entry) -> list[tuple[float, list[str], bool]]:
     ]
 
 
-def build_index(kb: KnowledgeBase) -> dict[str, Any]:
-    """The browser search index for the entries of ``kb`` (already filtered by audience)."""
+_Analysed = tuple[list[tuple[float, Counter[str]]], frozenset[str]]
+
+
+def _analyse(entry: Entry, normalize: Normalizer) -> _Analysed:
+    """(weight, term counts) per field of one entry, and the characters of its folded text."""
+    fields = []
+    chars: set[str] = set()
+    for weight, texts, unigrams in _fields(entry):
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(terms(normalize(text), unigrams))
+            chars.update(fold(text, normalize.t2s))
+        fields.append((weight, counts))
+    return fields, frozenset(chars)
+
+
+def build_index(
+    kb: KnowledgeBase,
+    cache: dict[Any, Any] | None = None,
+    url: Callable[[Entry], str] | None = None,
+) -> dict[str, Any]:
+    """The browser search index for the entries of ``kb`` (already filtered by audience).
+
+    ``cache`` (``kb serve``) keeps each entry's term counts between calls, so a
+    rebuild after a save analyses only the entries that changed. ``url`` gives an
+    entry's page URL relative to the site root; by default the render stage's
+    :func:`~tooling.site.render.entry_url` (the site assembles with the same).
+    """
+    if url is None:
+        from tooling.site.render import entry_url
+
+        def url(entry: Entry) -> str:
+            return entry_url(entry, kb)
+
     entries = sorted(kb.entries, key=lambda e: (e.section, e.id))
     full_t2s = traditional_to_simplified()
     normalize = Normalizer(full_t2s, kb.synonyms)
-
+    if cache is not None and cache.get("synonyms") != kb.synonyms:
+        cache.clear()
+        cache["synonyms"] = kb.synonyms
+    previous = cache.get("entries", {}) if cache is not None else {}
+    fresh: dict[Entry, _Analysed] = {}
     per_entry: list[list[tuple[float, Counter[str]]]] = []
+    seen: set[str] = set()
     for entry in entries:
-        fields = []
-        for weight, texts, unigrams in _fields(entry):
-            counts: Counter[str] = Counter()
-            for text in texts:
-                counts.update(terms(normalize(text), unigrams))
-            fields.append((weight, counts))
+        fields, chars = analysed = previous.get(entry) or _analyse(entry, normalize)
+        fresh[entry] = analysed
         per_entry.append(fields)
+        seen.update(chars)
+    if cache is not None:
+        cache["entries"] = fresh
 
     # Average length of each field over the entries that have it (most have no tags).
     average = []
@@ -188,9 +219,9 @@ def build_index(kb: KnowledgeBase) -> dict[str, Any]:
 
     return {
         "version": INDEX_VERSION,
-        "docs": [[location(e), e.question, snippet(e.rule)] for e in entries],
+        "docs": [[url(e), e.question, snippet(e.rule)] for e in entries],
         **pack_terms({term: encode_postings(p) for term, p in postings.items()}),
-        "t2s": _shipped_t2s(full_t2s, entries, kb.synonyms),
+        "t2s": _shipped_t2s(full_t2s, seen, kb.synonyms),
         "synonyms": [list(group) for group in _folded_groups(kb.synonyms, full_t2s)],
     }
 
@@ -205,14 +236,11 @@ def _folded_groups(groups: Iterable[Sequence[str]], t2s: Mapping[str, str]) -> l
 
 
 def _shipped_t2s(
-    full: Mapping[str, str], entries: Sequence[Entry], groups: Iterable[Sequence[str]]
+    full: Mapping[str, str], entry_chars: set[str], groups: Iterable[Sequence[str]]
 ) -> str:
-    """Pairs "繁简" for the traditional characters whose simplified form occurs in the KB."""
-    seen: set[str] = set()
-    for entry in entries:
-        for _, texts, _ in _fields(entry):
-            for text in texts:
-                seen.update(fold(text, full))
+    """Pairs "繁简" for the traditional characters whose simplified form occurs in the KB
+    (``entry_chars``: the characters of the entries' folded text)."""
+    seen = set(entry_chars)
     for group in groups:
         for word in group:
             seen.update(fold(word, full))

@@ -15,6 +15,10 @@
  * download it. Its URL is `?index=` on this script's URL if given, otherwise
  * search/zhiku-index.json in the nearest folder above this script that has one
  * (the site root).
+ *
+ * A big site's index is sharded (version 2, tooling/site/search_shards.py): the
+ * head file has no postings or documents; the worker then fetches only the term
+ * shards of the query's terms and the document chunks of the results it shows.
  */
 "use strict"
 
@@ -59,10 +63,49 @@ function candidateUrls() {
 function fetchIndex(urls) {
   var url = urls[0]
   return fetch(url, { credentials: "same-origin" }).then(function (res) {
-    if (res.ok) return res.json()
+    if (res.ok) return res.json().then(function (raw) { raw.url = url; return raw })
     if (urls.length > 1) return fetchIndex(urls.slice(1))
     throw new Error("zhiku search: no search/zhiku-index.json found")
   })
+}
+
+/* A file of a sharded index, beside the head (search/zhiku-<kind>-<n>.json). */
+function fetchPart(index, kind, n) {
+  var key = kind + n
+  if (!index.parts.has(key)) {
+    var url = new URL("zhiku-" + kind + "-" + n + ".json", index.url).href
+    index.parts.set(key, fetch(url, { credentials: "same-origin" }).then(function (res) {
+      if (!res.ok) throw new Error("zhiku search: cannot load " + url)
+      return res.json()
+    }).then(function (part) {
+      if (kind === "terms") addTerms(index, part)
+      else for (var i = 0; i < part.length; i++) index.docs[n * index.chunk + i] = part[i]
+    }))
+  }
+  return index.parts.get(key)
+}
+
+/* Keep in step with shard_of in tooling/site/search_shards.py. */
+function shardOf(term, shards) {
+  var h = 0
+  for (var ch of term) h = (Math.imul(h, 31) + ch.codePointAt(0)) >>> 0
+  return h % shards
+}
+
+/* Load the term shards a query needs (nothing for a one-file index). */
+function loadTerms(index, query) {
+  if (!index.shards) return Promise.resolve()
+  var wanted = new Set()
+  for (var term of terms(normalize(stripSyntax(query), index))) wanted.add(shardOf(term, index.shards))
+  return Promise.all(Array.from(wanted, function (n) { return fetchPart(index, "terms", n) }))
+}
+
+/* Load the document chunks of the ranked results (nothing for a one-file index). */
+function loadDocs(index, ranked) {
+  if (!index.shards) return Promise.resolve()
+  var wanted = new Set()
+  for (var hit of ranked) wanted.add(Math.floor(hit.doc / index.chunk))
+  return Promise.all(Array.from(wanted, function (n) { return fetchPart(index, "docs", n) }))
 }
 
 function load() {
@@ -75,9 +118,26 @@ function load() {
 }
 
 function prepare(raw) {
-  var index = { docs: raw.docs, terms: new Map(), t2s: new Map(), synonyms: new Map(), longest: 0 }
+  var sharded = raw.version === 2
+  var index = {
+    docs: sharded ? new Array(raw.count) : raw.docs, count: sharded ? raw.count : raw.docs.length,
+    shards: sharded ? raw.shards : 0, chunk: raw.chunk || 0, url: raw.url, parts: new Map(),
+    terms: new Map(), t2s: new Map(), synonyms: new Map(), longest: 0
+  }
   var t2s = Array.from(raw.t2s)
   for (var i = 0; i + 1 < t2s.length; i += 2) index.t2s.set(t2s[i], t2s[i + 1])
+  if (!sharded) addTerms(index, raw)
+  for (var group of raw.synonyms) {
+    for (var member of group) {
+      if (!index.synonyms.has(member)) index.synonyms.set(member, group[0])
+      index.longest = Math.max(index.longest, Array.from(member).length)
+    }
+  }
+  return index
+}
+
+/* Unpack the `cjk` and `words` postings of an index or of one of its shards. */
+function addTerms(index, raw) {
   for (var word in raw.words) index.terms.set(word, raw.words[word])
   for (var first in raw.cjk) {
     var term = first, start = 0, packed = raw.cjk[first], pos = 0
@@ -91,13 +151,6 @@ function prepare(raw) {
     }
     if (packed.length > start) index.terms.set(term, packed.slice(start))
   }
-  for (var group of raw.synonyms) {
-    for (var member of group) {
-      if (!index.synonyms.has(member)) index.synonyms.set(member, group[0])
-      index.longest = Math.max(index.longest, Array.from(member).length)
-    }
-  }
-  return index
 }
 
 function decode(text) {
@@ -171,7 +224,7 @@ function stripSyntax(query) {
 }
 
 function search(index, query) {
-  var n = index.docs.length
+  var n = index.count
   var scores = new Map(), covered = new Map(), hits = new Map(), total = 0
   var unique = new Set(terms(normalize(stripSyntax(query), index)))
   for (var term of unique) {
@@ -246,9 +299,18 @@ function queryTerms(query, index, matched) {
   return result
 }
 
-function respond(index, query) {
+/* Fetch what the query needs from a sharded index, then answer it. */
+function answer(index, query) {
+  if (!index || !query.trim()) return Promise.resolve({ items: [] })
+  return loadTerms(index, query).then(function () {
+    var found = search(index, query)
+    return loadDocs(index, found.ranked).then(function () { return respond(index, query, found) })
+  })
+}
+
+function respond(index, query, found) {
   if (!index || !query.trim()) return { items: [] }
-  var found = search(index, query)
+  found = found || search(index, query)
   var plain = stripSyntax(query)
   var wanted = new Set(terms(fold(plain, index)).concat(terms(normalize(plain, index))))
   var items = found.ranked.map(function (hit) {
@@ -284,18 +346,17 @@ addEventListener("message", function (ev) {
     var query = String(message.data || "")
     queue = queue
       .then(function () { return query.trim() ? load() : null })
-      .then(function (index) {
-        var data = { items: [] }
-        try {
-          data = respond(index, query)
-        } catch (err) {
-          console.warn("zhiku search: cannot search for " + query, err)
-        }
-        postMessage({ type: RESULT, data: data })
+      .then(function (index) { return answer(index, query) })
+      .catch(function (err) {
+        console.warn("zhiku search: cannot search for " + query, err)
+        return { items: [] }
       })
+      .then(function (data) { postMessage({ type: RESULT, data: data }) })
   }
 })
 
 /* Let tests and Node load the pure functions without a worker. */
 if (typeof module !== "undefined")
-  module.exports = { prepare: prepare, search: search, respond: respond, normalize: normalize }
+  module.exports = {
+    prepare: prepare, search: search, respond: respond, answer: answer, normalize: normalize
+  }

@@ -1,0 +1,136 @@
+"""``kb serve`` rebuilds only the pages a save affects (a real server in a subprocess).
+
+The plugin logs ``N of M pages rebuilt: <pages>`` after every rebuild; the pages
+listed are the ones MkDocs converted and wrote again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from helpers import KB_CMD, REPO_ROOT, entry_yaml, fetch, free_port, wait_for
+
+pytestmark = pytest.mark.slow
+
+REBUILT = re.compile(r"(\d+) of (\d+) pages rebuilt(?:: ([^;\n]*))?")
+TODAY = "2026-11-25"
+
+
+@pytest.fixture
+def served(
+    make_kb: Callable[[dict[str, str | bytes]], Path], tmp_path: Path
+) -> Iterator[tuple[str, Path, Path]]:
+    kb = make_kb(
+        {
+            "repairs/leak.yaml": entry_yaml("leak", question="漏水找谁?"),
+            "repairs/no-water.yaml": entry_yaml(
+                "no-water", question="家里没水了怎么办?", related="[leak]"
+            ),
+            "repairs/door.yaml": entry_yaml("door", question="门锁坏了怎么办?"),
+            "fees/pay.yaml": entry_yaml("pay", question="物业费怎么交?"),
+        }
+    )
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                KB_CMD,
+                "serve",
+                "--kb",
+                str(kb),
+                "--port",
+                str(port),
+                "--config",
+                str(REPO_ROOT / "mkdocs.yml"),
+                "--today",
+                TODAY,
+            ],
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        base = f"http://127.0.0.1:{port}/"
+        wait_for(base + "repairs/leak/", "漏水找谁", timeout=60)
+        yield base, kb, log
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def rebuilt_after(log: Path, count: int, timeout: float = 30.0) -> tuple[set[str], int, int]:
+    """The pages of the ``count``-th rebuild line: (pages, rebuilt, total)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        found = REBUILT.findall(log.read_text(encoding="utf-8"))
+        if len(found) >= count:
+            rebuilt, total, names = found[count - 1]
+            return {n for n in names.split(", ") if n}, int(rebuilt), int(total)
+        time.sleep(0.1)
+    raise AssertionError(f"no rebuild #{count} in the log:\n{log.read_text()[-3000:]}")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_a_save_rebuilds_only_the_pages_it_affects(served: tuple[str, Path, Path]) -> None:
+    base, kb, log = served
+
+    # A new rule: the entry's page and its section page (which shows the rule's first line).
+    edit(kb / "repairs/leak.yaml", "核心规则第一行。", "先关总阀再报修。")
+    wait_for(base + "repairs/leak/", "先关总阀再报修。")
+    pages, rebuilt, total = rebuilt_after(log, 1)
+    assert pages == {"repairs/leak.md", "repairs/index.md"}
+    assert (rebuilt, total) == (2, 10)  # home, desk, 2 sections, 4 entries, 2 reports
+    assert "先关总阀再报修。" in fetch(base + "repairs/")
+
+    # A new question also changes the page linking to it (no-water), the home page's
+    # recently reviewed list, and the health report that names it.
+    edit(kb / "repairs/leak.yaml", "漏水找谁?", "楼上漏水找谁?")
+    wait_for(base + "repairs/no-water/", "楼上漏水找谁")
+    pages, rebuilt, _ = rebuilt_after(log, 2)
+    assert {"repairs/leak.md", "repairs/index.md", "repairs/no-water.md", "index.md"} <= pages
+    assert pages - {"knowledge-report/health.md", "knowledge-report/credit.md"} == {
+        "repairs/leak.md",
+        "repairs/index.md",
+        "repairs/no-water.md",
+        "index.md",
+    }
+    assert "repairs/door.md" not in pages and "fees/pay.md" not in pages
+
+    # A new section changes the navigation on every page: everything is rebuilt.
+    (kb / "notices").mkdir()
+    (kb / "notices/_section.yaml").write_text("title: 通知\norder: 3\n", encoding="utf-8")
+    (kb / "notices/holiday.yaml").write_text(
+        entry_yaml("holiday", question="节假日客服几点上班?"), encoding="utf-8"
+    )
+    wait_for(base + "notices/holiday/", "节假日客服几点上班")
+    wait_for(base + "fees/pay/", "通知")  # the old page has the new navigation
+    found = REBUILT.findall(log.read_text(encoding="utf-8"))
+    last_rebuilt, last_total, _ = found[-1]
+    assert last_rebuilt == last_total
+
+
+def test_a_deleted_entry_page_goes_away(served: tuple[str, Path, Path]) -> None:
+    base, kb, log = served
+    (kb / "repairs/door.yaml").unlink()
+    wait_for(base + "repairs/", "门锁坏了", present=False)
+    assert "门锁坏了" not in fetch(base + "repairs/door/")  # 404 page, not the stale page
+    assert "1 removed" in log.read_text(encoding="utf-8")
