@@ -127,7 +127,7 @@ def test_public_entry_page(fixture_sites: BuiltSites) -> None:
 def test_desk_page_on_staff_site_only(fixture_sites: BuiltSites) -> None:
     desk = (fixture_sites["staff"] / "desk/index.html").read_text()
     assert '<div id="zhiku-desk"></div>' in desk
-    # The identity file names the desk's organisation and gives the contacts to pass on.
+    # The identity file names the desk's organisation; the footer gives the contacts.
     assert "桂香里服务中心：粘贴客户的问题" in desk
     assert 'href="tel:' in desk and "020-8765-4321" in desk
     assert not (fixture_sites["public"] / "desk").exists()
