@@ -12,6 +12,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -264,3 +265,35 @@ def wait_for(url: str, text: str, timeout: float = SERVE_TIMEOUT, present: bool 
         time.sleep(0.2)
     state = "appear" if present else "go away"
     raise AssertionError(f"{text!r} did not {state} at {url} within {timeout} s:\n{last[-2000:]}")
+
+
+@contextmanager
+def kb_serve(
+    kb: Path, log: Path, *extra: str, ready: tuple[str, str], timeout: float = 30
+) -> Iterator[str]:
+    """A real ``kb serve`` of ``kb`` on a free port, its output in ``log``; yields the base
+    URL once page ``ready[0]`` shows ``ready[1]``, and stops the whole process group."""
+    port = free_port()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                *(KB_CMD, "serve", "--kb", str(kb), "--port", str(port)),
+                *("--config", str(REPO_ROOT / "mkdocs.yml"), *extra),
+            ],
+            cwd=log.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        base = f"http://127.0.0.1:{port}/"
+        wait_for(base + ready[0], ready[1], timeout=timeout)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

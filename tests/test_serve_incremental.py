@@ -6,16 +6,13 @@ listed are the ones MkDocs converted and wrote again.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import KB_CMD, REPO_ROOT, entry_yaml, fetch, free_port, wait_for
+from helpers import entry_yaml, fetch, kb_serve, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -37,39 +34,11 @@ def served(
             "fees/pay.yaml": entry_yaml("pay", question="物业费怎么交?"),
         }
     )
-    port = free_port()
     log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                KB_CMD,
-                "serve",
-                "--kb",
-                str(kb),
-                "--port",
-                str(port),
-                "--config",
-                str(REPO_ROOT / "mkdocs.yml"),
-                "--today",
-                TODAY,
-            ],
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        base = f"http://127.0.0.1:{port}/"
-        wait_for(base + "repairs/leak/", "漏水找谁", timeout=60)
+    with kb_serve(
+        kb, log, "--today", TODAY, ready=("repairs/leak/", "漏水找谁"), timeout=60
+    ) as base:
         yield base, kb, log
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def rebuilt_after(log: Path, count: int, timeout: float = 30.0) -> tuple[set[str], int, int]:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, SERVE_TIMEOUT, entry_yaml, fetch, free_port, wait_for
+from helpers import SERVE_TIMEOUT, entry_yaml, fetch, kb_serve, wait_for
 
 pytestmark = pytest.mark.slow
-
-KB_CMD = str(Path(sys.executable).with_name("kb"))
 
 
 @pytest.fixture
@@ -28,37 +22,9 @@ def served(
             "repairs/leak.yaml": entry_yaml("leak", question="漏水找谁?"),
         }
     )
-    port = free_port()
     log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                KB_CMD,
-                "serve",
-                "--kb",
-                str(kb),
-                "--port",
-                str(port),
-                "--config",
-                str(REPO_ROOT / "mkdocs.yml"),
-            ],
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        base = f"http://127.0.0.1:{port}/"
-        wait_for(base + "repairs/no-water/", "家里没水了怎么办", timeout=30)
+    with kb_serve(kb, log, ready=("repairs/no-water/", "家里没水了怎么办")) as base:
         yield base, kb, log
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_serve_picks_up_an_edited_yaml_file(served: tuple[str, Path, Path]) -> None:

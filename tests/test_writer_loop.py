@@ -9,10 +9,6 @@ subprocess; the browser is Debian's chromium.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -21,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO_ROOT, entry_yaml, fetch, free_port, wait_for
+from helpers import REPO_ROOT, entry_yaml, fetch, kb_serve, wait_for
 
 from tooling.cli import main
 from tooling.kb.check import validate
 from tooling.site.lastgood import LastGood
 
-KB_CMD = str(Path(sys.executable).with_name("kb"))
 MakeKb = Callable[[dict[str, str | bytes]], Path]
 TODAY = "2026-11-25"
 
@@ -210,30 +205,9 @@ def served(make_kb: MakeKb, tmp_path: Path) -> Iterator[tuple[str, Path]]:
             "repairs/leak.yaml": entry_yaml("leak", question="漏水找谁?"),
         }
     )
-    port = free_port()
-    with (tmp_path / "serve.log").open("w") as log:
-        process = subprocess.Popen(
-            [
-                *(KB_CMD, "serve", "--kb", str(kb), "--port", str(port)),
-                *("--config", str(REPO_ROOT / "mkdocs.yml")),
-            ],
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        base = f"http://127.0.0.1:{port}/"
-        wait_for(base + "repairs/no-water/", "家里没水了怎么办", timeout=30)
+    log = tmp_path / "serve.log"
+    with kb_serve(kb, log, ready=("repairs/no-water/", "家里没水了怎么办")) as base:
         yield base, kb
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def status_of(url: str) -> int:
