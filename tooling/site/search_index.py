@@ -330,8 +330,11 @@ def strip_syntax(query: str) -> str:
     return _PREFIX.sub(r"\1", _SUFFIX.sub(" ", query))
 
 
-def search(index: Mapping[str, Any], query: str, limit: int = 10) -> list[tuple[str, float]]:
-    """What the browser worker returns, as ``[(location, score)]``: the reference for tests."""
+def _tally(
+    index: Mapping[str, Any], query: str
+) -> tuple[dict[int, float], dict[int, float], float]:
+    """The worker's scoring: per document its BM25-like score and the IDF weight of
+    the query terms it covers, and the query's total IDF weight."""
     t2s = dict(zip(index["t2s"][0::2], index["t2s"][1::2], strict=True))
     normalize = Normalizer(t2s, index["synonyms"])
     docs = index["docs"]
@@ -349,10 +352,21 @@ def search(index: Mapping[str, Any], query: str, limit: int = 10) -> list[tuple[
         for doc, level in postings:
             scores[doc] = scores.get(doc, 0.0) + idf * level / WEIGHT_LEVELS
             covered[doc] = covered.get(doc, 0.0) + idf
-    ranked = sorted(
-        ((scores[d] * covered[d] / total, d) for d in scores), key=lambda pair: (-pair[0], pair[1])
-    )
-    return [(docs[d][0], score) for score, d in ranked[:limit]]
+    return scores, covered, total
+
+
+def _ranked(scores: dict[int, float], covered: dict[int, float], total: float) -> list[int]:
+    return sorted(scores, key=lambda d: (-scores[d] * covered[d] / total, d))
+
+
+def search(index: Mapping[str, Any], query: str, limit: int = 10) -> list[tuple[str, float]]:
+    """What the browser worker returns, as ``[(location, score)]``: the reference for tests."""
+    scores, covered, total = _tally(index, query)
+    docs = index["docs"]
+    return [
+        (docs[d][0], scores[d] * covered[d] / total)
+        for d in _ranked(scores, covered, total)[:limit]
+    ]
 
 
 LOW_COVERAGE = 0.5  # keep in step with LOW_COVERAGE in the worker
@@ -361,26 +375,10 @@ LOW_COVERAGE = 0.5  # keep in step with LOW_COVERAGE in the worker
 def best_coverage(index: Mapping[str, Any], query: str) -> float:
     """The share of the query's weight the best entry covers (the worker says
     没有找到可信的答案 below :data:`LOW_COVERAGE`); 0 when nothing matches."""
-    t2s = dict(zip(index["t2s"][0::2], index["t2s"][1::2], strict=True))
-    normalize = Normalizer(t2s, index["synonyms"])
-    table = unpack_terms(index)
-    docs = index["docs"]
-    covered: dict[int, float] = {}
-    total = 0.0
-    for term in set(terms(normalize(strip_syntax(query)))):
-        encoded = table.get(term)
-        if encoded is None:
-            continue
-        postings = decode_postings(encoded)
-        idf = math.log(1 + (len(docs) - len(postings) + 0.5) / (len(postings) + 0.5))
-        total += idf
-        for doc, _ in postings:
-            covered[doc] = covered.get(doc, 0.0) + idf
-    best = search(index, query, limit=1)
-    if not best or not total:
+    scores, covered, total = _tally(index, query)
+    if not scores or not total:
         return 0.0
-    doc = next(i for i, d in enumerate(docs) if d[0] == best[0][0])
-    return covered[doc] / total
+    return covered[_ranked(scores, covered, total)[0]] / total
 
 
 def write_index(kb: KnowledgeBase, site_dir: Path) -> Path:
