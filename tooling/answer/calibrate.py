@@ -15,14 +15,20 @@ costs one search, not one index build. On large knowledge bases a fixed-seed
 sample of :data:`MAX_ANSWERABLE` and :data:`MAX_UNANSWERABLE` questions is
 used.
 
-The fit has four weights (:class:`~tooling.answer.ranking.Weights`), each
+A held-out entry's question whose best candidate is one of its ``related``
+entries (either way round) is dropped from the unanswerable set: a "see also"
+entry may well answer it, and such doubtful negatives only blur the fit.
+
+The fit has six weights (:class:`~tooling.answer.ranking.Weights`), each
 chosen from a short grid: the two semantic weights of the rank score maximise
-the held-out hit@1; then the two of the confidence, with the threshold set to
-the confidence below which :data:`REFUSAL_BUDGET` (5 %) of the answerable
-held-out questions fall, maximise the share of unanswerable ones refused.
-Without the semantic model the weights are 0 and only the threshold is fitted.
-The estimate is in-sample for four weights and one threshold, so slightly
-optimistic; ``kb eval --self`` prints it.
+the held-out hit@1; then the four of the confidence (semantic, rule, margin,
+coverage), with the threshold set to the confidence below which
+:data:`REFUSAL_BUDGET` (5 %) of the answerable held-out questions fall,
+maximise what the user sees go right: the share of unanswerable questions
+refused plus the share of answerable ones answered with the right entry.
+Without the semantic model the semantic weights are 0. The estimate is
+in-sample for the weights and the threshold, so slightly optimistic;
+``kb eval --self`` prints it.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ RANK_RULE = (0.0, 0.5, 1.0, 2.0)
 CONF_SEMANTIC = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 CONF_RULE = (0.0, 0.5, 1.0)
 CONF_MARGIN = (0.0, 0.25, 0.5, 1.0)
+CONF_COVERAGE = (0.0, 0.5, 1.0)
 ASKED = ("question", "phrasing")  # the units held out as questions (not scenario cases)
 
 
@@ -76,6 +83,8 @@ class Fit:
 class _Questions:
     rows: list[np.ndarray]  # per question: candidates x signals
     targets: list[int]  # per question: the right candidate's row, or -1
+    held: list[int]  # per question: the held-out entry's position
+    positions: list[np.ndarray]  # per question: the candidates' entry positions
 
 
 def calibrate(corpus: Corpus, seed: int = 0) -> Fit:
@@ -104,7 +113,8 @@ def calibrate(corpus: Corpus, seed: int = 0) -> Fit:
         if len(whole) >= MAX_UNANSWERABLE:
             sampled = True
             break
-    unanswerable = _ask(corpus, base, whole[:MAX_UNANSWERABLE], expect=False)
+    whole = whole[:MAX_UNANSWERABLE]
+    unanswerable = _ask(corpus, base, whole, expect=False)
     if not answerable.rows:
         return Fit(Weights(), 0.0, base, None)
     ans, ans_valid, target = _stack(answerable)
@@ -114,10 +124,12 @@ def calibrate(corpus: Corpus, seed: int = 0) -> Fit:
     rank = Weights(best_rank[0], best_rank[1]).rank_vector()
     top_ans = _top(ans, ans_valid, rank)
     top_una = _top(una, una_valid, rank)
+    kept = _unrelated(corpus, unanswerable, top_una)
+    una, una_valid, top_una = una[kept], una_valid[kept], top_una[kept]
     conf_grid = (
-        itertools.product(CONF_SEMANTIC, CONF_RULE, CONF_MARGIN)
+        itertools.product(CONF_SEMANTIC, CONF_RULE, CONF_MARGIN, CONF_COVERAGE)
         if semantic
-        else itertools.product([0.0], [0.0], CONF_MARGIN)
+        else itertools.product([0.0], [0.0], CONF_MARGIN, CONF_COVERAGE)
     )
     scored = []
     for c in conf_grid:
@@ -126,8 +138,9 @@ def calibrate(corpus: Corpus, seed: int = 0) -> Fit:
         threshold = _threshold(conf_ans)
         conf_una = _top_confidence(weights, una, una_valid, top_una)
         refused = float(np.mean(conf_una < threshold)) if len(conf_una) else 0.0
-        scored.append((refused, -sum(c), c, threshold))
-    refused, _, best_conf, threshold = max(scored, key=lambda s: (s[0], s[1]))
+        right = float(np.mean((top_ans == target) & (conf_ans >= threshold)))
+        scored.append((refused + right, -sum(c), c, threshold, refused))
+    _, _, best_conf, threshold, refused = max(scored, key=lambda s: (s[0], s[1]))
     weights = Weights(*best_rank, *best_conf)
     answered = _top_confidence(weights, ans, ans_valid, top_ans) >= threshold
     scores = np.where(ans_valid, ans @ rank, -np.inf)
@@ -152,7 +165,7 @@ def calibrate(corpus: Corpus, seed: int = 0) -> Fit:
 def _ask(
     corpus: Corpus, base: Baseline, held: list[tuple[int, int, Mask]], *, expect: bool
 ) -> _Questions:
-    out = _Questions([], [])
+    out = _Questions([], [], [], [])
     vectors = corpus.unit_vectors
     for e, u, mask in held:
         unit = corpus.entries[e].units[u]
@@ -162,11 +175,28 @@ def _ask(
             if expect:  # an answerable question with no content words: a refusal
                 out.rows.append(np.zeros((1, 6)))
                 out.targets.append(-1)
+                out.held.append(e)
+                out.positions.append(np.array([e]))
             continue
         out.rows.append(found.rows)
+        out.held.append(e)
+        out.positions.append(found.positions)
         hit = np.flatnonzero(found.positions == e) if expect else np.zeros(0, np.int64)
         out.targets.append(int(hit[0]) if len(hit) else -1)
     return out
+
+
+def _unrelated(corpus: Corpus, questions: _Questions, top: np.ndarray) -> np.ndarray:
+    """Which held-out-entry questions stay unanswerable: not those whose best candidate
+    is a ``related`` entry of the held-out one (either way round), since a "see also"
+    entry may well answer them, and a doubtful negative only blurs the fit."""
+    ids = [t.entry.id for t in corpus.entries]
+    related = {frozenset((t.entry.id, other)) for t in corpus.entries for other in t.entry.related}
+    keep = [
+        frozenset((ids[held], ids[int(found[t])])) not in related
+        for held, found, t in zip(questions.held, questions.positions, top, strict=True)
+    ]
+    return np.asarray(keep, dtype=bool)
 
 
 def _stack(questions: _Questions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

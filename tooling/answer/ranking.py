@@ -18,8 +18,9 @@ Every candidate gets six signals (:data:`SIGNALS`), each about 0..1:
 * ``rule``: the same for the entry's question + rule passage.
 
 The rank score and the confidence are weighted sums of these signals
-(:class:`Weights`). The weights of the two semantic signals in each, and the
-refusal threshold on the confidence, are fitted on each knowledge base by
+(:class:`Weights`). The weights of the two semantic signals in each, of the
+margin and coverage in the confidence, and the refusal threshold on the
+confidence, are fitted on each knowledge base by
 :mod:`tooling.answer.calibrate`; the lexical weights are 1.
 """
 
@@ -43,20 +44,21 @@ VIEW_WEIGHTS = (0.4, 0.4, 0.2)
 class Weights:
     """``rank = bm25 + coverage + nearest + rank_semantic*semantic + rank_rule*rule``;
     ``confidence = informative + nearest + conf_semantic*semantic + conf_rule*rule
-    + conf_margin*margin``, the margin being how far the entry's rank score is above
-    the best other candidate's."""
+    + conf_margin*margin + conf_coverage*coverage``, the margin being how far the
+    entry's rank score is above the best other candidate's."""
 
     rank_semantic: float = 0.0
     rank_rule: float = 0.0
     conf_semantic: float = 0.0
     conf_rule: float = 0.0
     conf_margin: float = 0.0
+    conf_coverage: float = 0.0
 
     def rank_vector(self) -> np.ndarray:
         return np.array([1.0, 1.0, 1.0, 0.0, self.rank_semantic, self.rank_rule])
 
     def confidence_vector(self) -> np.ndarray:
-        return np.array([0.0, 0.0, 1.0, 1.0, self.conf_semantic, self.conf_rule])
+        return np.array([0.0, self.conf_coverage, 1.0, 1.0, self.conf_semantic, self.conf_rule])
 
     def confidences(self, rows: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
         """Confidence of every candidate of one query (``rows``: candidates x signals),

@@ -88,7 +88,7 @@ def format_estimate(index: SearchIndex) -> str:
         f"refusal threshold: {fit.threshold:.3f} (confidence of the best entry)",
         f"weights: rank semantic {w.rank_semantic:g}, rule {w.rank_rule:g}; "
         f"confidence semantic {w.conf_semantic:g}, rule {w.conf_rule:g}, "
-        f"margin {w.conf_margin:g}",
+        f"margin {w.conf_margin:g}, coverage {w.conf_coverage:g}",
     ]
     return "\n".join(lines)
 
