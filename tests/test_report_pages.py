@@ -12,7 +12,7 @@ from pathlib import Path
 import markdown
 from conftest import entry_yaml
 
-from tooling.report.formats import md
+from tooling.report.markdown import md
 from tooling.report.missing import MissingCluster
 from tooling.report.model import (
     CreditRow,

@@ -12,13 +12,15 @@ from tooling.commands._common import add_kb_argument, add_today_argument, kb_roo
 from tooling.errors import EXIT_OK, UsageError
 from tooling.flags import QUERY_LOG_ENV
 from tooling.report.build import DEFAULT_PERIOD_DAYS, make_report
-from tooling.report.formats import FORMATTERS
+from tooling.report.formats import to_json, to_text
 from tooling.report.history import find_repo
+from tooling.report.markdown import to_markdown
 from tooling.report.missing import queries_log_path
 
 NAME = "report"
 HELP = "report stale, wrong and missing knowledge, open flags and who improves the KB"
 ORDER = 60
+FORMATTERS = {"text": to_text, "markdown": to_markdown, "json": to_json}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,9 +14,7 @@ from pathlib import Path
 from tooling.flags import KIND_LABELS
 from tooling.kb.model import KnowledgeBase
 from tooling.report.build import make_report
-from tooling.report.formats import (
-    MERGED_POINTS,
-    RAISED_POINTS,
+from tooling.report.markdown import (
     Links,
     md,
     md_credit,
@@ -26,7 +24,7 @@ from tooling.report.formats import (
     md_period,
     no_links,
 )
-from tooling.report.model import Report, WeekCount
+from tooling.report.model import MERGED_POINTS, RAISED_POINTS, Report, WeekCount
 
 # Where the pages sit on the site: links to entries are relative to this folder.
 REPORT_DIR = "knowledge-report"
