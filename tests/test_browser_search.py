@@ -190,6 +190,14 @@ def test_low_coverage_says_no_trusted_answer(page: Any) -> None:
     first = page.locator(".md-search-result__list > li").first
     assert first.locator("h1").inner_text() == "没有找到可信的答案：下面的条目仅供参考"
     assert links  # the nearest entries are still listed as suggestions
+    # Material's count line does not claim matching results above the notice.
+    meta = page.locator(".md-search-result__meta")
+    page.wait_for_function(
+        "document.querySelector('.md-search-result__meta').textContent"
+        " === '没有把握：下列条目仅供参考'",
+        timeout=WAIT_MS,
+    )
     ask(page, "電梯壞了")
     first = page.locator(".md-search-result__list > li").first
     assert not first.locator("h1").inner_text().startswith("没有找到可信的答案")
+    assert "符合条件的结果" in meta.inner_text()

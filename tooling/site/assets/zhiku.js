@@ -1,5 +1,6 @@
-/* Zhiku page helpers: one-click copy for replies, the home page's search button, and
-   search that starts on pasted text. Plain script, no dependencies, no requests. */
+/* Zhiku page helpers: one-click copy for replies, the home page's search button,
+   search that starts on pasted text, and an honest result line when not sure.
+   Plain script, no dependencies, no requests. */
 (function () {
   "use strict";
 
@@ -100,4 +101,25 @@
     },
     true
   );
+
+  /* When the search worker puts its 没有找到可信的答案 notice first (a link to "#"),
+     Material's line above the list would still say "N 个符合条件的结果": say that
+     nothing trusted was found instead (Material turns the notice's "#" into "…?h=#").
+     Material writes that line after the list, so the whole result box is watched;
+     the check makes our own write a no-op. */
+  var NOT_SURE_META = "没有把握：下列条目仅供参考";
+  function honestCount() {
+    var meta = document.querySelector(".md-search-result__meta");
+    var first = document.querySelector(".md-search-result__list > li a");
+    if (!meta || !first || !/#$/.test(first.getAttribute("href") || "")) return;
+    if (meta.textContent !== NOT_SURE_META) meta.textContent = NOT_SURE_META;
+  }
+  var results = document.querySelector(".md-search-result");
+  if (results && window.MutationObserver) {
+    new MutationObserver(honestCount).observe(results, {
+      childList: true,
+      characterData: true,
+      subtree: true
+    });
+  }
 })();
