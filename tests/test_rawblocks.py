@@ -6,6 +6,7 @@ from pathlib import Path
 
 import markdown
 import pytest
+from conftest import BuiltSites
 
 from tooling.site.rawblocks import CLOSE, OPEN, RawBlocks
 
@@ -44,3 +45,11 @@ def test_text_without_regions_and_an_unclosed_region_are_left_to_markdown() -> N
     assert _convert(plain, raw_blocks=True) == _convert(plain, raw_blocks=False)
     unclosed = f"# T\n\n{OPEN}\n<p>x</p>\n\n**粗体**\n"
     assert _convert(unclosed, raw_blocks=True) == _convert(unclosed, raw_blocks=False)
+
+
+def test_real_builds_use_the_extension(fixture_sites: BuiltSites) -> None:
+    """The plugin adds the extension: no marker reaches a page as a comment."""
+    for _, site in fixture_sites.items():
+        pages = list(site.rglob("*.html"))
+        assert len(pages) > 10
+        assert [p for p in pages if "zhiku:html" in p.read_text(encoding="utf-8")] == []
