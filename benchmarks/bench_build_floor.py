@@ -19,7 +19,9 @@ Times, each in a fresh subprocess, one after the other:
 Reports wall time, CPU time (user + system: steadier than wall time on a shared
 machine) and peak RSS of each (``/usr/bin/time -v`` when present,
 else ``getrusage(RUSAGE_CHILDREN)`` of a fresh probe process), pages and site
-size, and the ratio (1)/(2). Target: ratio <= 1.3 (aim 1.1).
+size, the ratio (1)/(2), and the load average before and after (wall times on a
+shared machine are only comparable at a similar load). Target: ratio <= 1.3
+(aim 1.1).
 
 Run: ``.venv/bin/python benchmarks/bench_build_floor.py [--entries N]``.
 ``main()`` returns the figures for a benchmark runner.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -222,6 +225,7 @@ def main(entries: int = ENTRIES) -> dict[str, float]:
         print(f"generated {entries} entries in {time.monotonic() - start:.1f} s", file=sys.stderr)
 
         out = work / "site-staff"
+        load_before = os.getloadavg()[0]
         zhiku = measured(
             [
                 str(KB_BIN),
@@ -258,6 +262,8 @@ def main(entries: int = ENTRIES) -> dict[str, float]:
             "build_time_ratio": zhiku["wall_s"] / floor["wall_s"],
             "cpu_time_ratio": zhiku["cpu_s"] / floor["cpu_s"],
             "peak_rss_ratio": zhiku["peak_rss_mb"] / floor["peak_rss_mb"],
+            "load_before": load_before,
+            "load_after": os.getloadavg()[0],
         }
         shutil.rmtree(out, ignore_errors=True)
     return figures
@@ -286,6 +292,10 @@ def print_table(figures: dict[str, float]) -> None:
         f"ratio kb/floor: time {ratio:.2f}x (target <= {TARGET_RATIO}x, aim {AIM_RATIO}x: "
         f"{verdict}); CPU time {figures['cpu_time_ratio']:.2f}x; "
         f"peak RSS {figures['peak_rss_ratio']:.2f}x"
+    )
+    print(
+        f"load average (1 min): {figures['load_before']:.1f} before, "
+        f"{figures['load_after']:.1f} after ({os.cpu_count()} cores)"
     )
 
 

@@ -243,6 +243,18 @@ VECTORS: list[Vector] = [
         "noscript-title-breakout",
         '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
     ),
+    # The marker lines around raw HTML regions of the generated pages
+    # (tooling.site.rawblocks): a writer's text must not close or open a region.
+    _v(
+        "parser-differential",
+        "raw-region-close-marker",
+        "<!-- /zhiku:html -->\n<script>alert(1)</script>\n<!-- zhiku:html -->",
+    ),
+    _v(
+        "parser-differential",
+        "raw-region-open-marker",
+        "<!-- zhiku:html -->\n<img src=x onerror=alert(1)>\n<!-- /zhiku:html -->",
+    ),
     # --- Chinese text around vectors -----------------------------------------------------
     _v("chinese-mix", "zh-link-javascript", "请点击[这里](javascript:alert('你好'))查看退款进度。"),
     _v("chinese-mix", "zh-img-onerror", "退款流程<img src=x onerror=\"alert('退款')\">说明如下。"),

@@ -60,6 +60,7 @@ from tooling.site.assemble import search_module_available as _search_in
 from tooling.site.contacts import contacts_html
 from tooling.site.incremental import Changes, Incremental
 from tooling.site.lastgood import LastGood
+from tooling.site.rawblocks import RawBlocks
 from tooling.site.search_index import INDEX_PATH
 from tooling.site.search_shards import write_index_files
 
@@ -161,6 +162,9 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
                     "theme feature navigation.instant breaks Zhiku's page scripts; "
                     "remove it from mkdocs.yml"
                 )
+        # Entry pages' raw HTML regions go to the page without Markdown parsing them.
+        if not any(isinstance(ext, RawBlocks) for ext in config.markdown_extensions):
+            config.markdown_extensions.append(RawBlocks())
         config.extra_css.extend(self.site.stylesheets)
         config.extra_javascript.extend(self.site.scripts)
         return config
