@@ -38,7 +38,7 @@ from feedback_app.gitstore import GitStore
 from tooling.answer import SearchIndex
 from tooling.errors import Problem, Severity
 from tooling.git import GitError, export_tree
-from tooling.kb.check import check, gc_paused
+from tooling.kb.check import check, gc_paused, sorted_problems
 from tooling.kb.load import LoadCache, LoadResult, load
 from tooling.kb.model import Entry, KnowledgeBase, Staff
 from tooling.kb.view import SiteAudience, view
@@ -159,29 +159,38 @@ class TreeMirror:
         self.root = self.top / path if path else self.top
         self.files: dict[str, tuple[str, str]] = {}  # repository path -> (mode, blob id)
         self.commit: str | None = None
+        self.plain = True  # the folder holds regular files only
         self.written = 0  # files written by the last move_to
 
     def move_to(self, commit: str, files: dict[str, tuple[str, str]]) -> None:
-        """Make the folder hold ``files`` (``GitStore.ls_tree`` of ``commit``)."""
-        changed = [p for p, spec in files.items() if self.files.get(p) != spec]
-        removed = [p for p in self.files if p not in files]
-        if self.commit is None or any(files[p][0] not in _PLAIN_MODES for p in changed):
+        """Make the folder hold ``files`` (``GitStore.ls_tree`` of ``commit``).
+
+        Files are written with their blobs' bytes (``git cat-file --batch``). A tree
+        with anything but regular files (a symbolic link) is exported with ``git
+        archive`` instead, as a whole, and so is the next tree after it.
+        """
+        plain = all(mode in _PLAIN_MODES for mode, _ in files.values())
+        if self.commit is None or not plain or not self.plain:
             shutil.rmtree(self.top)
             self.top.mkdir()
-            export_tree(self.store.git, commit, self.path or ".", self.top)
-            self.written = len(files)
-        else:
-            for rel in removed:
-                self._target(rel).unlink(missing_ok=True)
-                self._prune(self._target(rel).parent)
-            contents = read_blobs(self.store, [files[p][1] for p in changed])
-            for rel in changed:
-                target = self._target(rel)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(contents[files[rel][1]])
-            self.written = len(changed)
+            self.files = {}
+            if not plain:
+                export_tree(self.store.git, commit, self.path or ".", self.top)
+                self.files = dict(files)
+        changed = [p for p, spec in files.items() if self.files.get(p) != spec]
+        for rel in [p for p in self.files if p not in files]:
+            target = self._target(rel)
+            target.unlink(missing_ok=True)
+            self._prune(target.parent)
+        contents = read_blobs(self.store, sorted({files[p][1] for p in changed}))
+        for rel in changed:
+            target = self._target(rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)  # never write through what was there
+            target.write_bytes(contents[files[rel][1]])
+        self.written = len(files) if not plain else len(changed)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.files, self.commit = dict(files), commit
+        self.files, self.commit, self.plain = dict(files), commit, plain
 
     def _target(self, rel: str) -> Path:
         parts = rel.split("/")
@@ -233,6 +242,8 @@ class SnapshotCache:
         files = self.store.ls_tree(commit, self.kb_dir)
         cache = self.load_cache
         misses = cache.misses
+        prefix = f"{self.kb_dir}/" if self.kb_dir else ""
+        cache.fingerprints = {path.removeprefix(prefix): oid for path, (mode, oid) in files.items()}
         with gc_paused():
             self.mirror.move_to(commit, files)
             loaded = load(self.mirror.root, cache)
@@ -254,7 +265,7 @@ class SnapshotCache:
             self.mirror.written,
             time.perf_counter() - started,
         )
-        return Snapshot(commit, self.kb_dir, loaded, sorted(set(problems)), files, known, today)
+        return Snapshot(commit, self.kb_dir, loaded, sorted_problems(problems), files, known, today)
 
 
 class MainSnapshot:

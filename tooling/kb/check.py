@@ -51,7 +51,15 @@ def validate(root: Path, today: date | None = None, cache: LoadCache | None = No
     with gc_paused():
         loaded = load(root, cache)
         problems = loaded.problems + check(loaded, today or date.today(), cache)
-        return Validation(loaded.kb, sorted(set(problems)))
+        return Validation(loaded.kb, sorted_problems(problems))
+
+
+def sorted_problems(problems: list[Problem]) -> list[Problem]:
+    """``sorted(set(problems))``: the same order (by file, line, column, severity,
+    message, hint, code), compared as tuples rather than through the dataclass."""
+    return sorted(
+        set(problems), key=lambda p: (p.file, p.line, p.col, p.severity, p.message, p.hint, p.code)
+    )
 
 
 @contextmanager
