@@ -1,11 +1,18 @@
 """The knowledge base as it is at the tip of main: what search *and* flags read.
 
-A :class:`Snapshot` is the knowledge base at one commit, read with
-:func:`tooling.git.load_at_revision` (``git archive`` into a scratch folder,
-never the working tree), validated with the same code as ``kb validate``,
-with each file's blob id and, built on first use, one search index per
-audience (from :func:`tooling.kb.view.view` only). Checking a proposed change
-re-reads only the changed file and re-runs the cross-entry checks.
+A :class:`Snapshot` is the knowledge base at one commit, read from a scratch
+folder that holds the commit's KB files (never the working tree) with the
+normal loader and validated with the same code as ``kb validate``, with each
+file's blob id and, built on first use, one search index per audience (from
+:func:`tooling.kb.view.view` only). Checking a proposed change re-reads only
+the changed file and re-runs the cross-entry checks.
+
+:class:`SnapshotCache` keeps that scratch folder (:class:`TreeMirror`) and a
+:class:`~tooling.kb.load.LoadCache` between snapshots: when main moves, the
+files whose blob id changed are written again (one ``git cat-file --batch``)
+and only those entries are parsed and checked again, so a refresh after a
+one-entry commit costs a ``git ls-tree`` and the cross-entry checks, not a
+reload of every file.
 
 :class:`MainSnapshot` is the one snapshot an app process serves: it checks
 at most every ``REF_CHECK_SECONDS`` whether main moved (one ``rev-parse``)
@@ -17,9 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,9 +37,9 @@ from feedback_app.errors import Unavailable
 from feedback_app.gitstore import GitStore
 from tooling.answer import SearchIndex
 from tooling.errors import Problem, Severity
-from tooling.git import GitError, load_at_revision
-from tooling.kb.check import check
-from tooling.kb.load import LoadResult, load
+from tooling.git import GitError, export_tree
+from tooling.kb.check import check, gc_paused, sorted_problems
+from tooling.kb.load import LoadCache, LoadResult, load
 from tooling.kb.model import Entry, KnowledgeBase, Staff
 from tooling.kb.view import SiteAudience, view
 
@@ -111,14 +120,107 @@ class Snapshot:
         return sorted({p for p in after if p.severity is Severity.ERROR and _key(p) not in before})
 
 
+def read_blobs(store: GitStore, oids: list[str]) -> dict[str, bytes]:
+    """The contents of ``oids``, read with one ``git cat-file --batch``."""
+    if not oids:
+        return {}
+    out = store.run_bytes("cat-file", "--batch", input="".join(f"{o}\n" for o in oids).encode())
+    found: dict[str, bytes] = {}
+    at = 0
+    for oid in oids:
+        end = out.index(b"\n", at)
+        header = out[at:end].split(b" ")
+        if len(header) != 3:
+            raise GitError(["cat-file", "--batch"], 128, f"cannot read blob {oid}")
+        size = int(header[2])
+        found[oid] = out[end + 1 : end + 1 + size]
+        at = end + 1 + size + 1  # the content, then a newline
+    return found
+
+
+#: File modes the mirror writes itself; anything else (a symlink) is exported again.
+_PLAIN_MODES = ("100644", "100755")
+
+
+class TreeMirror:
+    """The files under one folder of a commit, kept in a scratch folder and brought
+    to another commit by blob id: only changed files are written, removed ones deleted.
+
+    The folder is exactly what ``git archive`` of that commit would give for the
+    knowledge-base loader: regular files with their blob's bytes, no empty folders.
+    """
+
+    def __init__(self, store: GitStore, path: str) -> None:
+        self.store = store
+        self.path = path
+        self.top = Path(tempfile.mkdtemp(prefix="zhiku-snapshot-"))
+        # Removed with the mirror (or at exit), quietly: it is a cache, not a resource.
+        weakref.finalize(self, shutil.rmtree, self.top, ignore_errors=True)
+        self.root = self.top / path if path else self.top
+        self.files: dict[str, tuple[str, str]] = {}  # repository path -> (mode, blob id)
+        self.commit: str | None = None
+        self.plain = True  # the folder holds regular files only
+        self.written = 0  # files written by the last move_to
+
+    def move_to(self, commit: str, files: dict[str, tuple[str, str]]) -> None:
+        """Make the folder hold ``files`` (``GitStore.ls_tree`` of ``commit``).
+
+        Files are written with their blobs' bytes (``git cat-file --batch``). A tree
+        with anything but regular files (a symbolic link) is exported with ``git
+        archive`` instead, as a whole, and so is the next tree after it.
+        """
+        plain = all(mode in _PLAIN_MODES for mode, _ in files.values())
+        if self.commit is None or not plain or not self.plain:
+            shutil.rmtree(self.top)
+            self.top.mkdir()
+            self.files = {}
+            if not plain:
+                export_tree(self.store.git, commit, self.path or ".", self.top)
+                self.files = dict(files)
+        changed = [p for p, spec in files.items() if self.files.get(p) != spec]
+        for rel in [p for p in self.files if p not in files]:
+            target = self._target(rel)
+            target.unlink(missing_ok=True)
+            self._prune(target.parent)
+        contents = read_blobs(self.store, sorted({files[p][1] for p in changed}))
+        for rel in changed:
+            target = self._target(rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)  # never write through what was there
+            target.write_bytes(contents[files[rel][1]])
+        self.written = len(files) if not plain else len(changed)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.files, self.commit, self.plain = dict(files), commit, plain
+
+    def _target(self, rel: str) -> Path:
+        parts = rel.split("/")
+        if any(part in ("", ".", "..") for part in parts):  # git never stores these
+            raise GitError(["ls-tree"], 128, f"unexpected path in tree: {rel!r}")
+        return self.top.joinpath(*parts)
+
+    def _prune(self, folder: Path) -> None:
+        """Remove folders left empty, as a fresh export would not have them."""
+        while folder != self.top and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+
 class SnapshotCache:
-    """The snapshot of the newest commit asked for; rebuilt when main moves."""
+    """The snapshot of the newest commit asked for; rebuilt when main moves.
+
+    A rebuild reuses the previous one's work: the scratch folder is moved to the new
+    commit by blob id and entries whose bytes did not change are taken from the
+    load cache (``load_cache.misses`` counts the entries parsed again).
+    """
 
     def __init__(self, store: GitStore, kb_dir: str) -> None:
         self.store = store
         self.kb_dir = kb_dir.strip("/")
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
+        self.mirror = TreeMirror(store, self.kb_dir)
+        self.load_cache = LoadCache()
+        self._meta_blobs: dict[str, bytes] = {}
 
     def get(self, commit: str) -> Snapshot:
         today = date.today()
@@ -138,21 +240,32 @@ class SnapshotCache:
     def _build(self, commit: str, today: date) -> Snapshot:
         started = time.perf_counter()
         files = self.store.ls_tree(commit, self.kb_dir)
-        loaded = load_at_revision(self.store.repo, commit, self.kb_dir)
-        problems = loaded.problems + check(loaded, today)
-        blobs = {
-            oid: self.store.blob(oid)
+        cache = self.load_cache
+        misses = cache.misses
+        prefix = f"{self.kb_dir}/" if self.kb_dir else ""
+        cache.fingerprints = {path.removeprefix(prefix): oid for path, (mode, oid) in files.items()}
+        with gc_paused():
+            self.mirror.move_to(commit, files)
+            loaded = load(self.mirror.root, cache)
+            problems = loaded.problems + check(loaded, today, cache)
+        wanted = {
+            oid
             for path, (_, oid) in files.items()
             if path.rsplit("/", 1)[-1] in ("_staff.yaml", "_section.yaml")
         }
+        known = {oid: data for oid, data in self._meta_blobs.items() if oid in wanted}
+        known.update(read_blobs(self.store, sorted(wanted - set(known))))
+        self._meta_blobs = known
         log.info(
-            "loaded %s at %s: %d entries in %.2f s",
+            "loaded %s at %s: %d entries (%d parsed again, %d files written) in %.2f s",
             self.kb_dir,
             commit[:12],
             len(loaded.kb.entries),
+            cache.misses - misses,
+            self.mirror.written,
             time.perf_counter() - started,
         )
-        return Snapshot(commit, self.kb_dir, loaded, sorted(set(problems)), files, blobs, today)
+        return Snapshot(commit, self.kb_dir, loaded, sorted_problems(problems), files, known, today)
 
 
 class MainSnapshot:

@@ -12,7 +12,8 @@ import pytest
 from conftest import EVAL_KB, FIXTURE_KB, entry_yaml, require_shared_eval
 
 from tooling.cli import main
-from tooling.kb.check import validate
+from tooling.errors import Problem, Severity
+from tooling.kb.check import sorted_problems, validate
 
 TODAY = "2026-11-25"
 MakeKb = Callable[[dict[str, str | bytes]], Path]
@@ -518,3 +519,17 @@ def test_yaml_booleans_in_text_fields_ask_for_quotes(make_kb: MakeKb) -> None:
         "repairs/b.yaml:12:5: error: `phrasings[2]` 应该是文字,现在被读成了布尔值 — "
         '给这个值加上引号,例如 `"yes"`'
     ]
+
+
+def test_problems_are_sorted_as_the_dataclass_orders_them() -> None:
+    """``sorted_problems`` is ``sorted(set(problems))``, only faster."""
+    problems = [
+        Problem(f, line, col, sev, msg, hint, code)
+        for f in ("b.yaml", "a.yaml")
+        for line in (10, 2)
+        for col in (0, 3)
+        for sev in (Severity.WARNING, Severity.ERROR)
+        for msg, hint, code in (("乙", "", "x"), ("甲", "h", ""), ("甲", "", "y"))
+    ]
+    problems += problems[:5]
+    assert sorted_problems(problems) == sorted(set(problems))

@@ -7,10 +7,11 @@ every command (``push`` included), and one error class, :class:`GitError`,
 carrying git's own stderr. Callers never spawn git themselves.
 
 It also holds the one way to read the knowledge base as it is at a revision,
-:func:`load_at_revision` / :func:`kb_at_revision`, used by ``kb diff`` and by
-the feedback app's snapshot of main: the tree is exported with ``git
-archive`` into a scratch folder (never the working tree) and loaded with the
-normal loader, so both see exactly what ``kb validate`` would.
+:func:`load_at_revision` / :func:`kb_at_revision`, used by ``kb diff``: the
+tree is exported with ``git archive`` into a scratch folder (never the working
+tree) and loaded with the normal loader, so it sees exactly what ``kb validate``
+would. (The feedback app's snapshot of main keeps such a folder between commits
+and updates it by blob id: ``feedback_app/snapshot.py``.)
 """
 
 from __future__ import annotations

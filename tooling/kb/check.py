@@ -6,7 +6,9 @@ returning the model and every problem sorted by file and line.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -46,9 +48,36 @@ def normalize_phrase(text: str) -> str:
 
 def validate(root: Path, today: date | None = None, cache: LoadCache | None = None) -> Validation:
     """Load and check the knowledge base under ``root`` (``cache``: see :class:`LoadCache`)."""
-    loaded = load(root, cache)
-    problems = loaded.problems + check(loaded, today or date.today(), cache)
-    return Validation(loaded.kb, sorted(set(problems)))
+    with gc_paused():
+        loaded = load(root, cache)
+        problems = loaded.problems + check(loaded, today or date.today(), cache)
+        return Validation(loaded.kb, sorted_problems(problems))
+
+
+def sorted_problems(problems: list[Problem]) -> list[Problem]:
+    """``sorted(set(problems))``: the same order (by file, line, column, severity,
+    message, hint, code), compared as tuples rather than through the dataclass."""
+    return sorted(
+        set(problems), key=lambda p: (p.file, p.line, p.col, p.severity, p.message, p.hint, p.code)
+    )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Run the block without the cyclic garbage collector.
+
+    Loading allocates hundreds of thousands of objects that all stay alive (nodes,
+    values, positions); each allocation burst makes the collector traverse the
+    ever-growing heap again, which cost a third of ``kb validate`` at 20,000 entries.
+    None of it is cyclic garbage, so nothing is left for the collector meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check(loaded: LoadResult, today: date, cache: LoadCache | None = None) -> list[Problem]:

@@ -3,13 +3,14 @@
 Reads every file once. Files with errors are reported and left out of the
 model; everything else still loads, so one run reports every problem.
 
-``kb serve`` passes a :class:`LoadCache` so that, after a save, only the entry
-files whose size or modification time changed are read and parsed again.
+``kb serve`` and the feedback app's snapshot pass a :class:`LoadCache` so that,
+after a change, only the entry files whose bytes (or git blob id) changed are
+parsed again.
 """
 
 from __future__ import annotations
 
-import re
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from tooling.errors import Problem, Severity
 from tooling.kb.identity import load_site
+from tooling.kb.meta import error, load_section, load_staff, load_synonyms, read_document
 from tooling.kb.model import (
     DEFAULT_REVIEW_EVERY,
     Duration,
@@ -27,19 +29,9 @@ from tooling.kb.model import (
     Replies,
     Scenario,
     Section,
-    Staff,
 )
-from tooling.kb.schema import (
-    ENTRY_SCHEMA,
-    SECTION_SCHEMA,
-    STAFF_SCHEMA,
-    SYNONYMS_SCHEMA,
-    check_document,
-)
-from tooling.kb.yamlio import Document, decode, parse
-
-SECTION_DIR_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-MAX_SECTION_DEPTH = 2
+from tooling.kb.schema import ENTRY_SCHEMA, check_document
+from tooling.kb.yamlio import Document
 
 
 @dataclass
@@ -70,32 +62,19 @@ class LoadCache:
     Reused across loads of the same folder (``kb serve``): an entry file whose bytes
     are unchanged is not decoded, parsed or checked against the schema again.
     (Comparing bytes, not modification times, cannot miss two quick saves.)
+
+    An owner that knows each file's content id (the feedback app's snapshot: git blob
+    ids) puts them in ``fingerprints``; a file listed there is compared by that id and
+    not even read while it is unchanged.
     """
 
-    entries: dict[str, tuple[bytes, _LoadedEntry]] = field(default_factory=dict)
+    entries: dict[str, tuple[bytes | str, _LoadedEntry]] = field(default_factory=dict)
+    #: KB-relative path -> content id (never equal to bytes), set before each load.
+    fingerprints: dict[str, str] = field(default_factory=dict)
     #: Per-document problems of the content checks, with the document they were found in.
     checked: dict[str, tuple[Document, list[Problem]]] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
-
-
-def _error(file: str, line: int, message: str, hint: str, code: str) -> Problem:
-    return Problem(file, line, 0, Severity.ERROR, message, hint, code)
-
-
-def _read(path: Path, rel: str, problems: list[Problem]) -> Document | None:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problems.append(_error(rel, 0, f"无法读取文件:{exc.strerror}", "检查文件权限", "io"))
-        return None
-    text, found = decode(raw, rel)
-    problems.extend(found)
-    if text is None:
-        return None
-    doc, found = parse(text, rel)
-    problems.extend(found)
-    return doc
 
 
 def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
@@ -107,7 +86,7 @@ def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
     result = LoadResult(KnowledgeBase(root, (), (), ()), problems)
     if not root.is_dir():
         problems.append(
-            _error(
+            error(
                 ".",
                 0,
                 f"找不到知识库目录 {root}",
@@ -117,20 +96,17 @@ def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
         )
         return result
 
-    staff = _load_staff(root, result)
-    synonyms = _load_synonyms(root, result)
+    staff = load_staff(root, result)
+    synonyms = load_synonyms(root, result)
     seen: set[str] = set()
-    site = load_site(root, _read, problems)
+    site = load_site(root, read_document, problems)
     sections: list[Section] = []
     entries: list[Entry] = []
-    for path in sorted(root.rglob("*")):
-        rel_parts = path.relative_to(root).parts
-        if any(part.startswith((".", "_")) for part in rel_parts[:-1]):
-            continue
+    for rel_parts, where, is_dir in _walk(root):
         rel = "/".join(rel_parts)
-        if path.is_dir():
+        if is_dir:
             if not rel_parts[-1].startswith((".", "_")):
-                section = _load_section(root, path, rel, result)
+                section = load_section(root, Path(where), rel, result)
                 if section:
                     sections.append(section)
             continue
@@ -139,7 +115,7 @@ def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
             continue
         if name.endswith(".yml"):
             problems.append(
-                _error(rel, 0, "扩展名是 .yml,不会被读取", f"改名为 {name[:-4]}.yaml", "extension")
+                error(rel, 0, "扩展名是 .yml,不会被读取", f"改名为 {name[:-4]}.yaml", "extension")
             )
             continue
         if not name.endswith(".yaml"):
@@ -157,7 +133,7 @@ def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
             continue
         if len(rel_parts) == 1:
             problems.append(
-                _error(
+                error(
                     rel,
                     0,
                     "条目必须放在栏目文件夹里",
@@ -168,9 +144,9 @@ def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
             continue
         section_path = "/".join(rel_parts[:-1])
         if cache is None:
-            entry = _load_entry(path, rel, section_path, result)
+            entry = _load_entry(Path(where), rel, section_path, result)
         else:
-            entry = _load_entry_cached(path, rel, section_path, result, cache, seen)
+            entry = _load_entry_cached(where, rel, section_path, result, cache, seen)
         if entry:
             entries.append(entry)
 
@@ -188,129 +164,34 @@ def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
     return result
 
 
-def _load_staff(root: Path, result: LoadResult) -> list[Staff]:
-    path = root / "_staff.yaml"
-    if not path.exists():
-        result.problems.append(
-            _error(
-                "_staff.yaml",
-                0,
-                "缺少人员名册 _staff.yaml",
-                "在知识库根目录创建 _staff.yaml,列出每位同事的 handle、name、email、team",
-                "no-staff",
-            )
-        )
-        return []
-    doc = _read(path, "_staff.yaml", result.problems)
-    if doc is None:
-        return []
-    found = check_document(doc, STAFF_SCHEMA, "_staff.yaml")
-    result.problems.extend(found)
-    staff: list[Staff] = []
-    if not isinstance(doc.data, list):
-        return staff
-    seen: dict[str, int] = {}
-    for i, item in enumerate(doc.data):
-        if not isinstance(item, dict) or not isinstance(item.get("handle"), str):
-            continue
-        line = doc.positions.get((i,), (0, 0))[0]
-        handle = item["handle"]
-        if handle in seen:
-            result.problems.append(
-                _error(
-                    "_staff.yaml",
-                    line,
-                    f"handle `{handle}` 重复(第一次在第 {seen[handle]} 行)",
-                    "每位同事的 handle 必须唯一",
-                    "duplicate-handle",
-                )
-            )
-            continue
-        seen[handle] = line
-        staff.append(
-            Staff(
-                handle,
-                str(item.get("name", "")),
-                str(item.get("email", "")),
-                str(item.get("team", "") or ""),
-                line,
-            )
-        )
-    return staff
+def _walk(root: Path) -> list[tuple[tuple[str, ...], str, bool]]:
+    """``(parts relative to root, path, is a folder)`` for what the loader looks at under
+    ``root``, in the order of ``sorted(root.rglob("*"))``.
 
+    Folders are entered unless their name starts with ``.`` or ``_`` (nothing inside
+    those is read) or they are symbolic links (``rglob`` does not follow them either).
+    """
+    found: list[tuple[tuple[str, ...], str, bool]] = []
 
-def _load_synonyms(root: Path, result: LoadResult) -> list[tuple[str, ...]]:
-    path = root / "_synonyms.yaml"
-    if not path.exists():
-        return []
-    doc = _read(path, "_synonyms.yaml", result.problems)
-    if doc is None:
-        return []
-    result.problems.extend(check_document(doc, SYNONYMS_SCHEMA, "_synonyms.yaml"))
-    if not isinstance(doc.data, list):
-        return []
-    return [
-        tuple(str(word) for word in group if word is not None)
-        for group in doc.data
-        if isinstance(group, list) and len(group) >= 2
-    ]
+    def visit(folder: str, parts: tuple[str, ...]) -> None:
+        try:
+            with os.scandir(folder) as listing:
+                items = sorted(listing, key=lambda item: item.name)
+        except PermissionError:
+            return
+        for item in items:
+            sub = (*parts, item.name)
+            is_dir = item.is_dir()  # follows a symbolic link, as Path.is_dir does
+            found.append((sub, item.path, is_dir))
+            if is_dir and not item.name.startswith((".", "_")) and not item.is_symlink():
+                visit(item.path, sub)
 
-
-def _load_section(root: Path, path: Path, rel: str, result: LoadResult) -> Section | None:
-    name = path.name
-    depth = rel.count("/") + 1
-    if not SECTION_DIR_RE.match(name):
-        result.problems.append(
-            _error(
-                rel,
-                0,
-                f"栏目文件夹名 `{name}` 不合规",
-                "只用小写英文字母、数字和连字符,例如 repairs",
-                "section-name",
-            )
-        )
-    if depth > MAX_SECTION_DEPTH:
-        result.problems.append(
-            _error(
-                rel,
-                0,
-                f"栏目层级太深(第 {depth} 层)",
-                f"栏目最多 {MAX_SECTION_DEPTH} 层,把这个文件夹往上移一层",
-                "section-depth",
-            )
-        )
-        return None
-    meta = path / "_section.yaml"
-    meta_rel = f"{rel}/_section.yaml"
-    if not meta.exists():
-        result.problems.append(
-            _error(
-                meta_rel,
-                0,
-                "栏目缺少 _section.yaml",
-                "创建这个文件并写上 `title: 栏目名称` 和 `order: 1`",
-                "no-section-file",
-            )
-        )
-        return None
-    doc = _read(meta, meta_rel, result.problems)
-    if doc is None:
-        return None
-    found = check_document(doc, SECTION_SCHEMA, meta_rel)
-    result.problems.extend(found)
-    if found or not isinstance(doc.data, dict):
-        return None
-    data = doc.data
-    return Section(
-        rel,
-        str(data["title"]),
-        int(data.get("order", 0) or 0),
-        str(data.get("description", "") or ""),
-    )
+    visit(str(root), ())
+    return found
 
 
 def _load_entry(path: Path, rel: str, section: str, result: LoadResult) -> Entry | None:
-    doc = _read(path, rel, result.problems)
+    doc = read_document(path, rel, result.problems)
     if doc is None:
         return None
     result.documents[rel] = doc
@@ -324,7 +205,7 @@ def _load_entry(path: Path, rel: str, section: str, result: LoadResult) -> Entry
             if str(entry_id) != stem:
                 line = doc.positions.get(("id",), (1, 1))[0]
                 found.append(
-                    _error(
+                    error(
                         rel,
                         line,
                         f"id `{entry_id}` 与文件名 `{stem}` 不一致",
@@ -339,15 +220,19 @@ def _load_entry(path: Path, rel: str, section: str, result: LoadResult) -> Entry
 
 
 def _load_entry_cached(
-    path: Path, rel: str, section: str, result: LoadResult, cache: LoadCache, seen: set[str]
+    where: str, rel: str, section: str, result: LoadResult, cache: LoadCache, seen: set[str]
 ) -> Entry | None:
-    """:func:`_load_entry`, replayed from ``cache`` while the file's bytes are the same."""
+    """:func:`_load_entry`, replayed from ``cache`` while the file's bytes (or the content
+    id its owner gave in ``cache.fingerprints``) are the same."""
     seen.add(rel)
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        cache.entries.pop(rel, None)
-        return _load_entry(path, rel, section, result)  # reports the error
+    raw: bytes | str | None = cache.fingerprints.get(rel)
+    if raw is None:
+        try:
+            with open(where, "rb") as handle:
+                raw = handle.read()
+        except OSError:
+            cache.entries.pop(rel, None)
+            return _load_entry(Path(where), rel, section, result)  # reports the error
     cached = cache.entries.get(rel)
     if cached is not None and cached[0] == raw:
         cache.hits += 1
@@ -355,7 +240,7 @@ def _load_entry_cached(
     else:
         cache.misses += 1
         scratch = LoadResult(result.kb, [])
-        entry = _load_entry(path, rel, section, scratch)
+        entry = _load_entry(Path(where), rel, section, scratch)
         loaded = _LoadedEntry(
             scratch.documents.get(rel), scratch.problems, entry, next(iter(scratch.known_ids), None)
         )

@@ -278,6 +278,8 @@ def _check(
     file: str,
     out: list[Problem],
 ) -> Any:
+    if type(value) is str and schema.get("type") == "string" and _passes(value, schema):
+        return  # most values: skip building the context of a message never written
     line, col = doc.positions.get(path, (1, 1))
     fix = schema.get("x-fix", "")
 
@@ -394,6 +396,20 @@ def _check(
     # enum without a type (not used by our schemas, kept for completeness)
     if "enum" in schema and value not in schema["enum"]:  # pragma: no cover
         err(f"`{name}` 的值 `{value}` 不在可选范围内", fix, "enum")
+
+
+def _passes(text: str, schema: dict[str, Any]) -> bool:
+    """True when the string branch of :func:`_check` would report nothing for ``text``
+    (a plain ``str``); False sends it there to be reported."""
+    if schema.get("format") == "date" or PLACEHOLDER in text:
+        return False
+    if "enum" in schema and text not in schema["enum"]:
+        return False
+    if schema.get("minLength") and not text.strip():
+        return False
+    if "maxLength" in schema and len(text) > schema["maxLength"]:
+        return False
+    return "pattern" not in schema or re.match(schema["pattern"], text) is not None
 
 
 def _placeholder(text: str) -> str:

@@ -20,12 +20,34 @@ from tooling.errors import Problem, Severity
 from tooling.kb.model import FieldPath
 
 try:
-    _Loader: type = yaml.CSafeLoader
+    _Base: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+# First characters for which YAML 1.1 has an implicit type (null, bool, int, float,
+# timestamp, ...); a plain scalar starting with anything else, and every quoted or
+# block scalar, is a string.
+_IMPLICIT_FIRST = frozenset(k for k in _Base.yaml_implicit_resolvers if k)
+
+
+class _Loader(_Base):
+    """The safe loader, resolving the tag of most scalars (Chinese text) without
+    trying the implicit-type regexes: the composer asks once per scalar, keys included."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if (
+            kind is yaml.ScalarNode
+            and (not implicit[0] or (value and value[0] not in _IMPLICIT_FIRST))
+            and not self.yaml_path_resolvers
+            and None not in self.yaml_implicit_resolvers
+        ):
+            return str(self.DEFAULT_SCALAR_TAG)
+        return str(super().resolve(kind, value, implicit))
+
 
 _DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _INT_TAG = "tag:yaml.org,2002:int"
+_STR_TAG = "tag:yaml.org,2002:str"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -195,6 +217,9 @@ def _has_content(text: str) -> bool:
     return any(line.strip() and not line.lstrip().startswith("#") for line in text.split("\n"))
 
 
+_BLOCK_STYLES = ("|", ">")
+
+
 def _convert(
     node: yaml.Node,
     path: FieldPath,
@@ -203,8 +228,19 @@ def _convert(
     seen: set[int],
     problems: list[Problem],
 ) -> Any:
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    doc.positions[path] = (line, col)
+    """The value of ``node``; records positions (and block scalars) under ``path``.
+
+    Scalar children are handled inline, not by a call each: most of a file's
+    nodes are scalars, and this walk is a large part of ``kb validate``.
+    """
+    mark = node.start_mark
+    line, col = mark.line + 1, mark.column + 1
+    positions = doc.positions
+    positions[path] = (line, col)
+    if type(node) is yaml.ScalarNode:
+        if node.style in _BLOCK_STYLES:
+            doc.block_scalars.add(path)
+        return _scalar(node)
     if id(node) in seen:
         # The composer reuses the node object for an alias: refuse instead of expanding.
         problems.append(
@@ -218,20 +254,22 @@ def _convert(
             )
         )
         return None
-    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
-        seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
+    seen.add(id(node))
+    block_scalars = doc.block_scalars
+    if type(node) is yaml.MappingNode:
         result: dict[Any, Any] = {}
         first_line: dict[Any, int] = {}
+        key_positions = doc.key_positions
         for key_node, value_node in node.value:
-            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            kline = key_node.start_mark.line + 1
-            if key in result or key in first_line:
+            key = _scalar(key_node) if type(key_node) is yaml.ScalarNode else str(key_node)
+            kmark = key_node.start_mark
+            kline = kmark.line + 1
+            if key in first_line:
                 problems.append(
                     _err(
                         file,
                         kline,
-                        key_node.start_mark.column + 1,
+                        kmark.column + 1,
                         f"字段 `{key}` 写了两次(第一次在第 {first_line[key]} 行)",
                         "删掉其中一个,或把两处内容合并",
                         "duplicate-key",
@@ -239,26 +277,35 @@ def _convert(
                 )
                 continue
             first_line[key] = kline
-            doc.key_positions[(*path, key)] = (kline, key_node.start_mark.column + 1)
-            result[key] = _convert(value_node, (*path, key), doc, file, seen, problems)
-            doc.positions[(*path, key)] = (
-                (
-                    value_node.start_mark.line + 1,
-                    value_node.start_mark.column + 1,
-                )
-                if isinstance(value_node, yaml.ScalarNode) and value_node.value
-                else (kline, key_node.start_mark.column + 1)
-            )
+            sub = (*path, key)
+            kpos = (kline, kmark.column + 1)
+            key_positions[sub] = kpos
+            if type(value_node) is yaml.ScalarNode:
+                if value_node.style in _BLOCK_STYLES:
+                    block_scalars.add(sub)
+                result[key] = _scalar(value_node)
+                if value_node.value:
+                    vmark = value_node.start_mark
+                    positions[sub] = (vmark.line + 1, vmark.column + 1)
+                else:
+                    positions[sub] = kpos
+            else:
+                result[key] = _convert(value_node, sub, doc, file, seen, problems)
+                positions[sub] = kpos
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _convert(item, (*path, i), doc, file, seen, problems)
-            for i, item in enumerate(node.value)
-        ]
-    assert isinstance(node, yaml.ScalarNode)
-    if node.style in ("|", ">"):
-        doc.block_scalars.add(path)
-    return _scalar(node)
+    assert type(node) is yaml.SequenceNode, node
+    items: list[Any] = []
+    for i, item in enumerate(node.value):
+        sub = (*path, i)
+        if type(item) is yaml.ScalarNode:
+            imark = item.start_mark
+            positions[sub] = (imark.line + 1, imark.column + 1)
+            if item.style in _BLOCK_STYLES:
+                block_scalars.add(sub)
+            items.append(_scalar(item))
+        else:
+            items.append(_convert(item, sub, doc, file, seen, problems))
+    return items
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -267,6 +314,8 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if node.style:  # quoted or block: always a string (libyaml gives "" for plain)
         return value
     tag = node.tag
+    if tag == _STR_TAG and not _DATE_RE.match(value):  # the common case, first
+        return value
     if tag == _NULL_TAG:
         return None
     if tag == _BOOL_TAG:
