@@ -18,7 +18,7 @@ from typing import Any
 from tooling.errors import Problem, Severity
 from tooling.kb.load import LoadCache, LoadResult, load
 from tooling.kb.model import Entry, KnowledgeBase
-from tooling.kb.schema import field_label
+from tooling.kb.schema_check import field_label
 from tooling.kb.yamlio import Document, text_position
 from tooling.site.markup import SanitizerProblem, sanitizer_problems
 from tooling.text import compact

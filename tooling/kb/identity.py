@@ -4,7 +4,7 @@ One file names the site and the organisation and lists the contacts; both
 sites use it on every page (header, home page, footer, 404 page, page titles)
 and so does the answer desk. ``SITE_SCHEMA`` is JSON Schema like the other
 files' schemas (``kb schema site``) and is interpreted by
-:func:`tooling.kb.schema.check_document`; rules the schema language cannot say
+:func:`tooling.kb.schema_check.check_document`; rules the schema language cannot say
 (one of ``phone`` / ``text``, the logo file exists) are checked here.
 
 Without the file the sites are called 知库 and show no contacts, with a
@@ -18,7 +18,7 @@ from typing import Any
 
 from tooling.errors import Problem, Severity
 from tooling.kb.model import DEFAULT_SITE_NAME, Contact, SiteIdentity
-from tooling.kb.schema import check_document, field_label
+from tooling.kb.schema_check import check_document, field_label
 from tooling.kb.yamlio import Document
 
 SITE_FILE = "_site.yaml"

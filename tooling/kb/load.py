@@ -30,7 +30,8 @@ from tooling.kb.model import (
     Scenario,
     Section,
 )
-from tooling.kb.schema import ENTRY_SCHEMA, check_document
+from tooling.kb.schema import ENTRY_SCHEMA
+from tooling.kb.schema_check import check_document
 from tooling.kb.yamlio import Document
 
 

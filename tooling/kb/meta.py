@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from tooling.errors import Problem, Severity
 from tooling.kb.model import Section, Staff
-from tooling.kb.schema import SECTION_SCHEMA, STAFF_SCHEMA, SYNONYMS_SCHEMA, check_document
+from tooling.kb.schema import SECTION_SCHEMA, STAFF_SCHEMA, SYNONYMS_SCHEMA
+from tooling.kb.schema_check import check_document
 from tooling.kb.yamlio import Document, decode, parse
 
 if TYPE_CHECKING:
