@@ -62,6 +62,7 @@ from tooling.site.incremental import Changes, Incremental
 from tooling.site.lastgood import LastGood
 from tooling.site.search_index import INDEX_PATH
 from tooling.site.search_shards import write_index_files
+from tooling.site.serving import PageFile, forget_render, use_inotify, with_livereload
 
 log = get_plugin_logger("zhiku")
 
@@ -130,6 +131,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self.changes = Changes(None, set())
         #: Pages converted by the current build, in order.
         self.converted: list[str] = []
+        #: This build's page files, reused by the next serve rebuild for unchanged pages.
+        self.page_files: dict[str, PageFile] = {}
         self.last_good = LastGood()
 
     # Defining on_startup keeps one plugin instance across rebuilds on `serve`.
@@ -163,6 +166,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
                 )
         config.extra_css.extend(self.site.stylesheets)
         config.extra_javascript.extend(self.site.scripts)
+        if self.incremental is not None:
+            config.theme.static_templates.discard("sitemap.xml")  # no use to a local preview
         return config
 
     def _assemble(self, config: MkDocsConfig) -> Site:
@@ -250,17 +255,28 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.site is not None
         pages = self.site.pages
+        previous: dict[str, PageFile] = {}
         if self.incremental is not None:
             self.changes = self.incremental.changes(pages, self._chrome(config))
+            if self.changes.pages is not None:
+                previous = self.page_files
+                # Static templates show only what every page shows: unchanged too.
+                config.theme.static_templates.discard("404.html")
         self.converted = []
+        self.page_files = {}
         for src_uri, text in pages.items():
             existing = files.get_file_from_path(src_uri)
             if existing is not None:
                 files.remove(existing)
-            page_file = _PageFile.generated(config, src_uri, content=text)
-            assert isinstance(page_file, _PageFile)
-            page_file.unchanged = not self.changes.is_changed(src_uri)
+            unchanged = not self.changes.is_changed(src_uri)
+            page_file = previous.get(src_uri) if unchanged else None
+            if page_file is None:
+                page_file = PageFile.generated(config, src_uri, content=text)
+                assert isinstance(page_file, PageFile)
+            page_file.unchanged = unchanged
             files.append(page_file)
+            if self.incremental is not None:
+                self.page_files[src_uri] = page_file
         self.page_count = len(pages)
         for asset in self.site.assets:
             files.append(File.generated(config, asset.path, abs_src_path=str(asset.source)))
@@ -319,6 +335,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         if self.incremental is not None and self.incremental.builds > 1:
             self._log_rebuilt(config)
         self._write_extra_files(config)
+        for page_file in self.page_files.values():
+            forget_render(page_file)
 
     def _log_rebuilt(self, config: MkDocsConfig) -> None:
         """Say which pages a serve rebuild redid, and remove the pages that are gone."""
@@ -352,39 +370,16 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any
     ) -> LiveReloadServer:
+        use_inotify(server, [config.docs_dir, *filter(None, [config.config_file_path])])
         server.watch(str(self.kb_dir))
-        server.error_handler = _with_livereload(server, server.error_handler)
+        server.error_handler = with_livereload(server, server.error_handler)
         return server
-
-
-class _PageFile(File):
-    """A generated page that knows whether its text is the same as in the previous build
-    (MkDocs' dirty builds skip unmodified pages)."""
-
-    unchanged = False
-
-    def is_modified(self) -> bool:
-        return not self.unchanged
 
 
 def _bar_item(problem: Problem) -> dict[str, str]:
     """One problem for the error bar: where (``file:line:col``), what, and how to fix it."""
     where = problem.format().split(": ", 1)[0]
     return {"where": where, "message": problem.message, "hint": problem.hint}
-
-
-def _with_livereload(server: LiveReloadServer, handler: Any) -> Any:
-    """MkDocs serves its 404 page without the live-reload script, so a page that is
-    missing while its file has an error would not come back by itself after the fix."""
-    inject = getattr(server, "_inject_js_into_html", None)
-
-    def error_page(code: int) -> bytes | None:
-        content = handler(code)
-        if content is None or inject is None:
-            return content
-        return bytes(inject(content, getattr(server, "_visible_epoch", 0)))
-
-    return error_page
 
 
 class _FreshItems(list[Any]):
