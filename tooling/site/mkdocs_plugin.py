@@ -271,8 +271,9 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             unchanged = not self.changes.is_changed(src_uri)
             page_file = previous.get(src_uri) if unchanged else None
             if page_file is None:
-                page_file = PageFile.generated(config, src_uri, content=text)
-                assert isinstance(page_file, PageFile)
+                made = PageFile.generated(config, src_uri, content=text)
+                assert isinstance(made, PageFile)
+                page_file = made
             page_file.unchanged = unchanged
             files.append(page_file)
             if self.incremental is not None:

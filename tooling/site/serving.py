@@ -90,7 +90,7 @@ def _inotify_observer() -> Any:
     except ImportError:  # not Linux
         return None
 
-    class Observer(InotifyObserver):  # type: ignore[misc]
+    class Observer(InotifyObserver):
         def schedule(
             self, event_handler: FileSystemEventHandler, path: Any, **kwargs: Any
         ) -> ObservedWatch:
