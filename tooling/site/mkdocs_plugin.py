@@ -62,7 +62,13 @@ from tooling.site.incremental import Changes, Incremental
 from tooling.site.lastgood import LastGood
 from tooling.site.search_index import INDEX_PATH
 from tooling.site.search_shards import write_index_files
-from tooling.site.serving import PageFile, forget_render, use_inotify, with_livereload
+from tooling.site.serving import (
+    PageFile,
+    ThemeListing,
+    forget_render,
+    use_inotify,
+    with_livereload,
+)
 
 log = get_plugin_logger("zhiku")
 
@@ -133,6 +139,7 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self.converted: list[str] = []
         #: This build's page files, reused by the next serve rebuild for unchanged pages.
         self.page_files: dict[str, PageFile] = {}
+        self.theme_listing = ThemeListing()
         self.last_good = LastGood()
 
     # Defining on_startup keeps one plugin instance across rebuilds on `serve`.
@@ -167,7 +174,7 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         config.extra_css.extend(self.site.stylesheets)
         config.extra_javascript.extend(self.site.scripts)
         if self.incremental is not None:
-            config.theme.static_templates.discard("sitemap.xml")  # no use to a local preview
+            self.theme_listing.install(config.theme)
         return config
 
     def _assemble(self, config: MkDocsConfig) -> Site:
@@ -258,9 +265,11 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         previous: dict[str, PageFile] = {}
         if self.incremental is not None:
             self.changes = self.incremental.changes(pages, self._chrome(config))
+            # (After MkDocs has listed the theme's static files, which leave these out.)
+            config.theme.static_templates.discard("sitemap.xml")  # no use to a local preview
             if self.changes.pages is not None:
                 previous = self.page_files
-                # Static templates show only what every page shows: unchanged too.
+                # The 404 page shows only what every page shows: unchanged too.
                 config.theme.static_templates.discard("404.html")
         self.converted = []
         self.page_files = {}

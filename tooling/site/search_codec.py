@@ -13,6 +13,7 @@ entries). :func:`pack_terms` groups CJK terms by their first character.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any
@@ -24,6 +25,10 @@ from tooling.text import CJK_RUN
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 _DIGIT_VALUE = {ch: i for i, ch in enumerate(DIGITS)}
 _DIGIT_CODES = np.frombuffer(DIGITS.encode("ascii"), dtype=np.uint8)
+# In a packed CJK string: the first character's own postings, then each second
+# character of a bigram followed by the bigram's postings.
+_HEAD = re.compile("[0-9A-Za-z_-]*")
+_BIGRAM = re.compile("([^0-9A-Za-z_-])([0-9A-Za-z_-]*)")
 
 
 def pack_terms(encoded: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -51,14 +56,12 @@ def unpack_terms(index: Mapping[str, Any]) -> dict[str, str]:
     """``{term: encoded postings}`` from an index's ``cjk`` and ``words``."""
     out = dict(index["words"])
     for first, packed in index["cjk"].items():
-        term, start = first, 0
-        for i, ch in enumerate(packed):
-            if ch not in _DIGIT_VALUE:
-                if i > start:
-                    out[term] = packed[start:i]
-                term, start = first + ch, i + 1
-        if len(packed) > start:
-            out[term] = packed[start:]
+        head = _HEAD.match(packed)
+        if head and head.group():
+            out[first] = head.group()
+        for match in _BIGRAM.finditer(packed, head.end() if head else 0):
+            if match.group(2):
+                out[first + match.group(1)] = match.group(2)
     return out
 
 

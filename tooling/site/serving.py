@@ -13,6 +13,7 @@
   changes reach the server (a moved or deleted folder counts as a file change,
   as the polling observer saw it).
 - **The 404 page reloads too** (:func:`with_livereload`).
+- **The theme is listed once** (:class:`ThemeListing`).
 - **Unchanged pages are reused** (:class:`PageFile`): the plugin hands MkDocs the
   previous build's file objects, with their ``Page`` attached, for the pages a
   save did not change, so MkDocs neither creates their ``Page`` again (canonical
@@ -22,8 +23,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
 from typing import Any
 
+import jinja2
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
@@ -119,6 +122,45 @@ def use_inotify(server: LiveReloadServer, watched: list[str]) -> bool:
     for path in watched:
         server.watch(path)
     return True
+
+
+class ThemeListing:
+    """The theme's file list, read once per ``kb serve`` instead of on every rebuild.
+
+    Every build lists all files of the theme folders (Material has thousands of
+    icons) to copy its static files; a rebuild gets the same list, as long as the
+    theme folders and the static templates stay the same (the theme is not watched,
+    so a file added to it needs a restart of ``kb serve``, as a changed template
+    does)."""
+
+    def __init__(self) -> None:
+        self.key: Hashable = None
+        self.names: list[str] = []
+
+    def install(self, theme: Any) -> None:
+        """Make the environments of ``theme`` (a new one per build) list from this cache."""
+        make_env = theme.get_env
+
+        def get_env() -> jinja2.Environment:
+            env = make_env()
+            list_templates = env.list_templates
+
+            def cached(extensions: Any = None, filter_func: Any = None) -> list[str]:
+                key = (
+                    tuple(theme.dirs),
+                    tuple(sorted(theme.static_templates)),
+                    repr(extensions),
+                    getattr(filter_func, "__qualname__", repr(filter_func)),
+                )
+                if key != self.key:
+                    self.names = list_templates(extensions, filter_func)
+                    self.key = key
+                return list(self.names)
+
+            setattr(env, "list_templates", cached)  # noqa: B010 (an instance attribute)
+            return env
+
+        setattr(theme, "get_env", get_env)  # noqa: B010
 
 
 def with_livereload(server: LiveReloadServer, handler: Any) -> Any:
