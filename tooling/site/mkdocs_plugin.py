@@ -13,8 +13,10 @@ Registered as ``zhiku`` through the ``mkdocs.plugins`` entry point. Per build it
   broken file keeps its last good page (:mod:`tooling.site.lastgood`) and the
   404 page reloads itself too;
 - on ``serve`` (a dirty build, as ``kb serve`` runs it) rebuilds only the pages a
-  save changed (:mod:`tooling.site.incremental`): unchanged pages are marked
-  unmodified, so MkDocs neither converts nor writes them again.
+  save changed (:mod:`tooling.site.incremental`): unchanged pages keep the
+  previous build's file and ``Page`` and are marked unmodified, so MkDocs neither
+  converts nor writes them again; watching, the theme listing and the 404 page's
+  live reload are in :mod:`tooling.site.serving`.
 
 What the site consists of is decided in :mod:`tooling.site.assemble`; what a
 page says in :mod:`tooling.site.render`. This module only maps them into MkDocs.
@@ -22,14 +24,12 @@ page says in :mod:`tooling.site.render`. This module only maps them into MkDocs.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import json
 import logging
 import os
 import re
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -60,6 +60,7 @@ from tooling.site.assemble import search_module_available as _search_in
 from tooling.site.contacts import contacts_html
 from tooling.site.incremental import Changes, Incremental
 from tooling.site.lastgood import LastGood
+from tooling.site.plugin_config import plugin_overrides as plugin_overrides  # re-exported
 from tooling.site.search_index import INDEX_PATH
 from tooling.site.search_shards import write_index_files
 from tooling.site.serving import (
@@ -390,41 +391,3 @@ def _bar_item(problem: Problem) -> dict[str, str]:
     """One problem for the error bar: where (``file:line:col``), what, and how to fix it."""
     where = problem.format().split(": ", 1)[0]
     return {"where": where, "message": problem.message, "hint": problem.hint}
-
-
-class _FreshItems(list[Any]):
-    """A list that hands out copies of its items: MkDocs consumes plugin option dicts
-    (``popitem``) while ``mkdocs serve`` reloads the same overrides on every rebuild."""
-
-    def __iter__(self) -> Iterator[Any]:
-        return (copy.deepcopy(item) for item in super().__iter__())
-
-
-def plugin_overrides(config_file: Path, **options: Any) -> list[Any]:
-    """The ``plugins`` list of ``config_file`` with the zhiku plugin's options replaced.
-
-    MkDocs' ``load_config(**overrides)`` replaces whole top-level keys, so the
-    commands pass this list to set the knowledge base and audience of a build.
-    """
-    from mkdocs.utils.yaml import yaml_load
-
-    with open(config_file, "rb") as fd:
-        raw = yaml_load(fd) or {}
-    plugins = raw.get("plugins") or []
-    if isinstance(plugins, dict):
-        plugins = [{name: opts} if opts else name for name, opts in plugins.items()]
-    result: list[Any] = []
-    found = False
-    for item in plugins:
-        name = item if isinstance(item, str) else next(iter(item))
-        if name == "zhiku":
-            found = True
-            current = {} if isinstance(item, str) else dict(item[name] or {})
-            current.update({k: v for k, v in options.items() if v is not None})
-            item = {"zhiku": current}
-        result.append(item)
-    if not found:
-        raise ValueError(
-            f"{config_file} does not enable the zhiku plugin (add `- zhiku` under `plugins:`)"
-        )
-    return _FreshItems(result)
