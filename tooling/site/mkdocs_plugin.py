@@ -67,6 +67,7 @@ from tooling.site.serving import (
     PageFile,
     ThemeListing,
     forget_render,
+    set_aside_long_lived,
     use_inotify,
     with_livereload,
 )
@@ -348,6 +349,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self._write_extra_files(config)
         for page_file in self.page_files.values():
             forget_render(page_file)
+        if self.incremental is not None and self.changes.pages is None:
+            set_aside_long_lived()
 
     def _log_rebuilt(self, config: MkDocsConfig) -> None:
         """Say which pages a serve rebuild redid, and remove the pages that are gone."""
