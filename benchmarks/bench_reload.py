@@ -9,7 +9,8 @@ like a real knowledge base so the staff report pages have history), this
    then polls that entry's served page every 50 ms until the marker is on it
    (the live-reload server holds requests while a rebuild runs, so this is the
    time until the writer's browser can show the change);
-3. checks that the entry's section page lists the new question too;
+3. checks that the entry's section page lists the new question too, and at the
+   end that the server rebuilt once per save (no rebuild set off by the build);
 4. stops the server (its own process group only).
 
 Targets (issue 15): within 2 s at 1,000 entries, within 3 s at 5,000.
@@ -132,6 +133,11 @@ def measure(entries: int, saves: int) -> dict[str, float]:
                     sys.exit(f"the section page of area0/topic0 does not list {question!r}")
                 print(f"{entries}: save {k + 1} shown after {elapsed:.2f} s", file=sys.stderr)
                 times.append(elapsed)
+            time.sleep(2.0)  # a rebuild started by the build itself would show up by now
+            rebuilds = log_path.read_text(encoding="utf-8").count(" pages rebuilt")
+            print(f"{entries}: {rebuilds} rebuilds for {saves} saves", file=sys.stderr)
+            if rebuilds != saves:
+                sys.exit(f"expected one rebuild per save, the log has {rebuilds}")
         finally:
             os.killpg(server.pid, signal.SIGINT)
             try:

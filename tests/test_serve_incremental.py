@@ -1,7 +1,9 @@
 """``kb serve`` rebuilds only the pages a save affects (a real server in a subprocess).
 
 The plugin logs ``N of M pages rebuilt: <pages>`` after every rebuild; the pages
-listed are the ones MkDocs converted and wrote again.
+listed are the ones MkDocs converted and wrote again. Unchanged pages keep the
+previous build's ``Page`` (:mod:`tooling.site.serving`), so they must still be
+served, and take part in a later full rebuild, as before.
 """
 
 from __future__ import annotations
@@ -13,6 +15,16 @@ from pathlib import Path
 
 import pytest
 from helpers import entry_yaml, fetch, kb_serve, wait_for
+from watchdog.events import (
+    DirMovedEvent,
+    FileClosedNoWriteEvent,
+    FileModifiedEvent,
+    FileOpenedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+
+from tooling.site.serving import ChangesOnly
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +81,15 @@ def test_a_save_rebuilds_only_the_pages_it_affects(served: tuple[str, Path, Path
     assert pages == {"repairs/leak.md", "repairs/index.md"}
     assert (rebuilt, total) == (2, 10)  # home, desk, 2 sections, 4 entries, 2 reports
     assert "先关总阀再报修。" in fetch(base + "repairs/")
+    # Pages that were not rebuilt are still there, from the first build.
+    assert "门锁坏了怎么办" in fetch(base + "repairs/door/")
+    assert "物业费怎么交" in fetch(base + "fees/pay/")
+
+    # Reading the files (as every build does) is no change: no rebuild follows.
+    for path in kb.rglob("*.yaml"):
+        path.read_bytes()
+    time.sleep(1.5)
+    assert len(REBUILT.findall(log.read_text(encoding="utf-8"))) == 1
 
     # A new question also changes the page linking to it (no-water), the home page's
     # recently reviewed list, and the health report that names it.
@@ -103,3 +124,26 @@ def test_a_deleted_entry_page_goes_away(served: tuple[str, Path, Path]) -> None:
     wait_for(base + "repairs/", "门锁坏了", present=False)
     assert "门锁坏了" not in fetch(base + "repairs/door/")  # 404 page, not the stale page
     assert "1 removed" in log.read_text(encoding="utf-8")
+
+
+class _Recorder(FileSystemEventHandler):
+    def __init__(self) -> None:
+        self.events: list[FileSystemEvent] = []
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        self.events.append(event)
+
+
+def test_only_changes_reach_the_server() -> None:
+    inner = _Recorder()
+    handler = ChangesOnly(inner)
+    handler.dispatch(FileOpenedEvent("/kb/repairs/leak.yaml"))
+    handler.dispatch(FileClosedNoWriteEvent("/kb/repairs/leak.yaml"))
+    assert inner.events == []
+    handler.dispatch(FileModifiedEvent("/kb/repairs/leak.yaml"))
+    # MkDocs ignores folder events; a section moved away must still rebuild.
+    handler.dispatch(DirMovedEvent("/kb/repairs", "/elsewhere/repairs"))
+    assert [(e.event_type, e.src_path, e.is_directory) for e in inner.events] == [
+        ("modified", "/kb/repairs/leak.yaml", False),
+        ("modified", "/kb/repairs", False),
+    ]

@@ -13,8 +13,10 @@ Registered as ``zhiku`` through the ``mkdocs.plugins`` entry point. Per build it
   broken file keeps its last good page (:mod:`tooling.site.lastgood`) and the
   404 page reloads itself too;
 - on ``serve`` (a dirty build, as ``kb serve`` runs it) rebuilds only the pages a
-  save changed (:mod:`tooling.site.incremental`): unchanged pages are marked
-  unmodified, so MkDocs neither converts nor writes them again.
+  save changed (:mod:`tooling.site.incremental`): unchanged pages keep the
+  previous build's file and ``Page`` and are marked unmodified, so MkDocs neither
+  converts nor writes them again; watching, the theme listing and the 404 page's
+  live reload are in :mod:`tooling.site.serving`.
 
 What the site consists of is decided in :mod:`tooling.site.assemble`; what a
 page says in :mod:`tooling.site.render`. This module only maps them into MkDocs.
@@ -22,14 +24,12 @@ page says in :mod:`tooling.site.render`. This module only maps them into MkDocs.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import json
 import logging
 import os
 import re
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -60,9 +60,18 @@ from tooling.site.assemble import search_module_available as _search_in
 from tooling.site.contacts import contacts_html
 from tooling.site.incremental import Changes, Incremental
 from tooling.site.lastgood import LastGood
+from tooling.site.plugin_config import plugin_overrides as plugin_overrides  # re-exported
 from tooling.site.rawblocks import RawBlocks
 from tooling.site.search_index import INDEX_PATH
 from tooling.site.search_shards import write_index_files
+from tooling.site.serving import (
+    PageFile,
+    ThemeListing,
+    forget_render,
+    set_aside_long_lived,
+    use_inotify,
+    with_livereload,
+)
 
 log = get_plugin_logger("zhiku")
 
@@ -131,6 +140,9 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         self.changes = Changes(None, set())
         #: Pages converted by the current build, in order.
         self.converted: list[str] = []
+        #: This build's page files, reused by the next serve rebuild for unchanged pages.
+        self.page_files: dict[str, PageFile] = {}
+        self.theme_listing = ThemeListing()
         self.last_good = LastGood()
 
     # Defining on_startup keeps one plugin instance across rebuilds on `serve`.
@@ -167,6 +179,8 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
             config.markdown_extensions.append(RawBlocks())
         config.extra_css.extend(self.site.stylesheets)
         config.extra_javascript.extend(self.site.scripts)
+        if self.incremental is not None:
+            self.theme_listing.install(config.theme)
         return config
 
     def _assemble(self, config: MkDocsConfig) -> Site:
@@ -254,17 +268,31 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.site is not None
         pages = self.site.pages
+        previous: dict[str, PageFile] = {}
         if self.incremental is not None:
             self.changes = self.incremental.changes(pages, self._chrome(config))
+            # (After MkDocs has listed the theme's static files, which leave these out.)
+            config.theme.static_templates.discard("sitemap.xml")  # no use to a local preview
+            if self.changes.pages is not None:
+                previous = self.page_files
+                # The 404 page shows only what every page shows: unchanged too.
+                config.theme.static_templates.discard("404.html")
         self.converted = []
+        self.page_files = {}
         for src_uri, text in pages.items():
             existing = files.get_file_from_path(src_uri)
             if existing is not None:
                 files.remove(existing)
-            page_file = _PageFile.generated(config, src_uri, content=text)
-            assert isinstance(page_file, _PageFile)
-            page_file.unchanged = not self.changes.is_changed(src_uri)
+            unchanged = not self.changes.is_changed(src_uri)
+            page_file = previous.get(src_uri) if unchanged else None
+            if page_file is None:
+                made = PageFile.generated(config, src_uri, content=text)
+                assert isinstance(made, PageFile)
+                page_file = made
+            page_file.unchanged = unchanged
             files.append(page_file)
+            if self.incremental is not None:
+                self.page_files[src_uri] = page_file
         self.page_count = len(pages)
         for asset in self.site.assets:
             files.append(File.generated(config, asset.path, abs_src_path=str(asset.source)))
@@ -323,6 +351,10 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
         if self.incremental is not None and self.incremental.builds > 1:
             self._log_rebuilt(config)
         self._write_extra_files(config)
+        for page_file in self.page_files.values():
+            forget_render(page_file)
+        if self.incremental is not None and self.changes.pages is None:
+            set_aside_long_lived()
 
     def _log_rebuilt(self, config: MkDocsConfig) -> None:
         """Say which pages a serve rebuild redid, and remove the pages that are gone."""
@@ -356,74 +388,13 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any
     ) -> LiveReloadServer:
+        use_inotify(server, [config.docs_dir, *filter(None, [config.config_file_path])])
         server.watch(str(self.kb_dir))
-        server.error_handler = _with_livereload(server, server.error_handler)
+        server.error_handler = with_livereload(server, server.error_handler)
         return server
-
-
-class _PageFile(File):
-    """A generated page that knows whether its text is the same as in the previous build
-    (MkDocs' dirty builds skip unmodified pages)."""
-
-    unchanged = False
-
-    def is_modified(self) -> bool:
-        return not self.unchanged
 
 
 def _bar_item(problem: Problem) -> dict[str, str]:
     """One problem for the error bar: where (``file:line:col``), what, and how to fix it."""
     where = problem.format().split(": ", 1)[0]
     return {"where": where, "message": problem.message, "hint": problem.hint}
-
-
-def _with_livereload(server: LiveReloadServer, handler: Any) -> Any:
-    """MkDocs serves its 404 page without the live-reload script, so a page that is
-    missing while its file has an error would not come back by itself after the fix."""
-    inject = getattr(server, "_inject_js_into_html", None)
-
-    def error_page(code: int) -> bytes | None:
-        content = handler(code)
-        if content is None or inject is None:
-            return content
-        return bytes(inject(content, getattr(server, "_visible_epoch", 0)))
-
-    return error_page
-
-
-class _FreshItems(list[Any]):
-    """A list that hands out copies of its items: MkDocs consumes plugin option dicts
-    (``popitem``) while ``mkdocs serve`` reloads the same overrides on every rebuild."""
-
-    def __iter__(self) -> Iterator[Any]:
-        return (copy.deepcopy(item) for item in super().__iter__())
-
-
-def plugin_overrides(config_file: Path, **options: Any) -> list[Any]:
-    """The ``plugins`` list of ``config_file`` with the zhiku plugin's options replaced.
-
-    MkDocs' ``load_config(**overrides)`` replaces whole top-level keys, so the
-    commands pass this list to set the knowledge base and audience of a build.
-    """
-    from mkdocs.utils.yaml import yaml_load
-
-    with open(config_file, "rb") as fd:
-        raw = yaml_load(fd) or {}
-    plugins = raw.get("plugins") or []
-    if isinstance(plugins, dict):
-        plugins = [{name: opts} if opts else name for name, opts in plugins.items()]
-    result: list[Any] = []
-    found = False
-    for item in plugins:
-        name = item if isinstance(item, str) else next(iter(item))
-        if name == "zhiku":
-            found = True
-            current = {} if isinstance(item, str) else dict(item[name] or {})
-            current.update({k: v for k, v in options.items() if v is not None})
-            item = {"zhiku": current}
-        result.append(item)
-    if not found:
-        raise ValueError(
-            f"{config_file} does not enable the zhiku plugin (add `- zhiku` under `plugins:`)"
-        )
-    return _FreshItems(result)
