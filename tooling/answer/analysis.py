@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - optional
 
 jieba.setLogLevel(logging.WARNING)
 PINYIN_CACHE_SIZE = 200_000
+SEGMENT_CACHE_SIZE = 200_000
 
 # Generic Chinese function words: pronouns, particles, modal verbs, question
 # words and connectives. They say how something is asked, not what is asked.
@@ -104,6 +105,7 @@ class Analyzer:
             re.compile("|".join(re.escape(w) for w in variants)) if variants else None
         )
         self._pinyin_cache: dict[str, tuple[str, ...]] = {}
+        self._segments: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {}
         self._jieba = _private_tokenizer()
         for word in set(self.canonical.values()):
             if _CJK_RE.match(word):
@@ -114,6 +116,7 @@ class Analyzer:
         state = dict(self.__dict__)
         del state["_jieba"]
         state["_pinyin_cache"] = {}
+        state["_segments"] = {}
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -152,14 +155,27 @@ class Analyzer:
                 grams.append(chunk)
                 runs.append((chunk,))
                 continue
-            for token in self._jieba.cut(chunk, HMM=True):
-                if _is_function_word(token):
+            for token, inner in self._segment(chunk):
+                if inner is None:  # a function word
                     flush()
                     continue
                 run.append(token)
-                words.extend(self._search_words(token))
+                words.extend(inner)
             flush()
         return Analyzed(tuple(words), tuple(grams), tuple(sounds), tuple(runs))
+
+    def _segment(self, chunk: str) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+        """jieba's tokens of one run of Chinese characters, each with its search words
+        (None for a function word), cached: knowledge bases repeat whole sentences."""
+        found = self._segments.get(chunk)
+        if found is None:
+            found = tuple(
+                (token, None if _is_function_word(token) else tuple(self._search_words(token)))
+                for token in self._jieba.cut(chunk, HMM=True)
+            )
+            if len(self._segments) < SEGMENT_CACHE_SIZE:
+                self._segments[chunk] = found
+        return found
 
     def pinyin(self, token: str) -> tuple[str, ...]:
         """Toneless pinyin of a word (phrase-aware, so 团长 reads tuan zhang), cached."""
