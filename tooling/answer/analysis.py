@@ -23,9 +23,11 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import jieba
 
+from tooling.answer import wordstore
 from tooling.text import CJK_CLASS
 from tooling.text import fold as normalize
 
@@ -120,8 +122,11 @@ class Analyzer:
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
+        """An analyzer loaded with a stored index only segments questions: it reads jieba's
+        dictionary word by word from the stored file when there is one
+        (:mod:`tooling.answer.wordstore`), instead of loading all of it."""
         self.__dict__.update(state)
-        self._jieba = _private_tokenizer()
+        self._jieba = _private_tokenizer(wordstore.open_stored(_stored_folder))
         for word in set(self.canonical.values()):
             if _CJK_RE.match(word):
                 self._jieba.add_word(word, freq=100_000)
@@ -203,13 +208,31 @@ def _base_dictionary() -> tuple[dict[str, int], int]:
     return base.FREQ, base.total
 
 
-def _private_tokenizer() -> jieba.Tokenizer:
-    """A tokenizer with its own copy of the dictionary (cheap next to loading it again)."""
-    freq, total = _base_dictionary()
+def _private_tokenizer(stored: wordstore.StoredFreq | None = None) -> jieba.Tokenizer:
+    """A tokenizer with its own copy of the dictionary (cheap next to loading it again),
+    or reading the ``stored`` one."""
     tokenizer = jieba.Tokenizer()
-    tokenizer.FREQ, tokenizer.total = dict(freq), total
+    if stored is not None:
+        tokenizer.FREQ, tokenizer.total = stored, stored.total
+    else:
+        freq, total = _base_dictionary()
+        tokenizer.FREQ, tokenizer.total = dict(freq), total
     tokenizer.initialized = True
     return tokenizer
+
+
+_stored_folder: Path | None = None
+
+
+def use_stored_dictionary(folder: Path | None) -> None:
+    """Where analyzers unpickled from now on look for jieba's stored dictionary."""
+    global _stored_folder
+    _stored_folder = folder
+
+
+def store_dictionary(folder: Path) -> None:
+    """Write jieba's dictionary under ``folder`` for the processes that load an index."""
+    wordstore.ensure(folder, *_base_dictionary())
 
 
 @functools.lru_cache(maxsize=65_536)

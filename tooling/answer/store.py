@@ -19,6 +19,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from tooling.answer import analysis
 from tooling.answer.embed import Model
 from tooling.kb.model import KnowledgeBase
 from tooling.kb.view import SiteAudience, view
@@ -64,6 +65,7 @@ def _path(folder: Path, key: str) -> Path:
 
 def load(folder: Path, key: str) -> object | None:
     path = _path(folder, key)
+    analysis.use_stored_dictionary(folder)
     try:
         with path.open("rb") as handle:
             return pickle.load(handle)
@@ -82,6 +84,7 @@ def save(folder: Path, key: str, index: object) -> None:
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
+        analysis.store_dictionary(folder)
         stored = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
         for old in stored[:-KEEP]:
             old.unlink(missing_ok=True)
