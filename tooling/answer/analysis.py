@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,13 +31,18 @@ from tooling.answer import wordstore
 from tooling.text import CJK_CLASS
 from tooling.text import fold as normalize
 
-try:  # pinyin lets a homophone typo (赔 typed as 陪) still match
-    from pypinyin import lazy_pinyin as _pinyin_of
 
-    def _lazy_pinyin(text: str) -> list[str]:
-        return list(_pinyin_of(text, errors="ignore"))
-except ImportError:  # pragma: no cover - optional
-    _lazy_pinyin = None  # type: ignore[assignment,unused-ignore]
+@functools.cache
+def _pinyin_of() -> Callable[..., list[str]] | None:
+    """pypinyin's ``lazy_pinyin``, imported on first use: importing it costs 0.3 s or more
+    (its phrase dictionary), and an analyzer loaded with a stored index already knows the
+    pinyin of every word of the knowledge base. None when pypinyin is not installed."""
+    try:  # pinyin lets a homophone typo (赔 typed as 陪) still match
+        from pypinyin import lazy_pinyin
+    except ImportError:  # pragma: no cover - optional
+        return None
+    return lazy_pinyin
+
 
 jieba.setLogLevel(logging.WARNING)
 PINYIN_CACHE_SIZE = 200_000
@@ -114,10 +119,12 @@ class Analyzer:
                 self._jieba.add_word(word, freq=100_000)
 
     def __getstate__(self) -> dict[str, object]:
-        """Pickled without the tokenizer (a copy of jieba's dictionary), rebuilt on load."""
+        """Pickled without the tokenizer (a copy of jieba's dictionary), rebuilt on load,
+        and with the pinyin of the words seen so far (a loaded index then rarely needs
+        pypinyin at all)."""
         state = dict(self.__dict__)
         del state["_jieba"]
-        state["_pinyin_cache"] = {}
+        state["_pinyin_cache"] = dict(self._pinyin_cache)
         state["_segments"] = {}
         return state
 
@@ -186,7 +193,8 @@ class Analyzer:
         """Toneless pinyin of a word (phrase-aware, so 团长 reads tuan zhang), cached."""
         found = self._pinyin_cache.get(token)
         if found is None:
-            found = tuple(_lazy_pinyin(token)) if _lazy_pinyin is not None else ()
+            convert = _pinyin_of()
+            found = tuple(convert(token, errors="ignore")) if convert is not None else ()
             if len(self._pinyin_cache) < PINYIN_CACHE_SIZE:
                 self._pinyin_cache[token] = found
         return found
