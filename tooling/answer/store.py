@@ -11,6 +11,7 @@ rebuilt. The folder is safe to delete.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import logging
 import os
@@ -66,6 +67,10 @@ def _path(folder: Path, key: str) -> Path:
 def load(folder: Path, key: str) -> object | None:
     path = _path(folder, key)
     analysis.use_stored_dictionary(folder)
+    # Unpickling creates hundreds of thousands of small objects at 5,000 entries; the
+    # cyclic collector, run again and again over them as they are made, frees none.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with path.open("rb") as handle:
             return pickle.load(handle)
@@ -74,6 +79,9 @@ def load(folder: Path, key: str) -> object | None:
     except Exception as exc:  # a truncated or foreign file: rebuild
         log.warning("stored search index %s unreadable (%s); rebuilding it", path, exc)
         return None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def save(folder: Path, key: str, index: object) -> None:
