@@ -1,9 +1,10 @@
 """Search benchmark: 5,000 generated entries, index build time, query latency, peak RSS.
 
-Run ``python benchmarks/bench_search.py``; ``benchmarks/run_all.py`` calls
-:func:`main`, which returns the figures. Entries are synthetic but varied: each
-recombines an object, a problem, a situation and a way of asking, so the
-vocabulary and the term statistics look like a real customer-service KB.
+Run ``python benchmarks/bench_search.py [--entries N] [--cache-dir DIR | --cold]``;
+``benchmarks/run_all.py`` calls :func:`main`, which returns the figures. Vectors are
+kept between runs in ``benchmarks/out/search-cache``, so only the first run embeds.
+Entries are synthetic but varied: each recombines an object, a problem, a situation
+and a way of asking, so the vocabulary and the term statistics look like a real customer-service KB.
 """
 
 from __future__ import annotations
