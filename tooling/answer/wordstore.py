@@ -29,6 +29,8 @@ import jieba
 
 log = logging.getLogger(__name__)
 
+REMEMBERED = 200_000  # looked-up words kept in memory at most
+
 
 def _name() -> str:
     source = Path(jieba.__file__).parent / "dict.txt"
@@ -82,6 +84,8 @@ class StoredFreq(Mapping[str, int]):
         with self._lock:
             row = self._db.execute("SELECT freq FROM words WHERE word = ?", (word,)).fetchone()
         found = None if row is None else int(row[0])
+        if len(self._known) >= REMEMBERED:  # a long-running app asks endless new words
+            self._known.clear()
         self._known[word] = found
         return found
 
