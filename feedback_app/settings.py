@@ -128,6 +128,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("QUERY_LOG_MAX_BYTES", 1_048_576, int, "the log is rotated when it reaches this size"),
     Setting("QUERY_LOG_KEEP", 5, int, "rotated logs kept (`unanswered.jsonl.1` … `.N`)"),
+    Setting(
+        "SEARCH_WARM",
+        True,
+        bool,
+        "build the answer index of both audiences in the background when the app starts, "
+        "so the first question does not wait for it",
+    ),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, int, "larger request bodies get 413"),
     Setting("GIT_TIMEOUT", 30.0, float, "seconds a git command may run (a push gets twice this)"),
     Setting(

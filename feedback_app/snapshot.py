@@ -75,6 +75,10 @@ class Snapshot:
                 self._indexes[audience] = (seen, SearchIndex.build(seen, audience, self.today))
             return self._indexes[audience]
 
+    def indexed(self) -> set[str]:
+        """The audiences whose search index is built already."""
+        return set(self._indexes)
+
     def entry(self, entry_id: str) -> Entry | None:
         return self.loaded.kb.entry(entry_id)
 

@@ -2,11 +2,16 @@
 
 Search and flags read the *same* :class:`~feedback_app.snapshot.MainSnapshot`
 (the tip of ``BASE_BRANCH``), so they can never disagree about what exists.
+With ``SEARCH_WARM`` (the default) the answer indexes of both audiences are
+built in a background thread as the app starts, so the first question does not
+wait for them.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +27,12 @@ from feedback_app.service import FlagService
 from feedback_app.snapshot import MainSnapshot, Snapshot
 from feedback_app.spool import Spool
 from tooling.flags import default_unanswered_log
+from tooling.kb.view import SiteAudience
 from tooling.report.missing import normalize_query
 
 log = logging.getLogger(__name__)
 EXTENSION = "zhiku"
+AUDIENCES: tuple[SiteAudience, ...] = ("staff", "public")
 NO_REPO = "反馈服务还没有配置知识库仓库(请设置 ZHIKU_REPO),请稍后再试"
 
 
@@ -36,6 +43,8 @@ class AppState:
     service: FlagService | None = None
     query_log: QueryLog | None = None
     idempotency: IdempotencyStore | None = None
+    # The background build of the answer indexes started with the app (SEARCH_WARM).
+    warming: threading.Thread | None = None
 
     def snapshot(self) -> Snapshot:
         if self.main is None:
@@ -92,14 +101,35 @@ def build(app: Flask) -> AppState:
         int(config["QUERY_LOG_MAX_BYTES"]),
         int(config["QUERY_LOG_KEEP"]),
     )
+    warming = None
     try:
-        main.current()  # load main's knowledge base now, not on the first request
+        snapshot = main.current()  # load main's knowledge base now, not on the first request
     except Unavailable:
         log.error("cannot load %s yet; the API answers 503 until it can", main.base_ref)
+    else:
+        if config.get("SEARCH_WARM"):
+            warming = threading.Thread(
+                target=warm_search, args=(snapshot,), name="zhiku-warm-search", daemon=True
+            )
+            warming.start()
     recovered = service.recover(lambda slot, body: idempotency.save(slot, 201, body))
     if recovered:
         log.info("finished %d spooled flag(s) left from an earlier run", recovered)
-    return AppState(tokens, main, service, query_log, idempotency)
+    return AppState(tokens, main, service, query_log, idempotency, warming)
+
+
+def warm_search(snapshot: Snapshot) -> None:
+    """Build the snapshot's answer index for each audience (the staff one first: the desk
+    asks most). A request that comes meanwhile waits for the build under way instead of
+    starting another (:meth:`Snapshot.search_view` holds a lock)."""
+    for audience in AUDIENCES:
+        started = time.perf_counter()
+        try:
+            snapshot.search_view(audience)
+        except Exception:  # a request will rebuild it and report the error
+            log.exception("warming the %s answer index failed", audience)
+            return
+        log.info("%s answer index ready in %.1f s", audience, time.perf_counter() - started)
 
 
 def default_rate_limit_storage(app: Flask) -> str:

@@ -186,3 +186,25 @@ def test_analyzer_folds_synonyms_and_drops_function_words() -> None:
     assert "wifi" in found.words
     assert not {"我", "的", "怎么", "呢"} & set(found.words)
     assert analyzer.analyze("楼道灯").grams == ("楼道", "道灯")
+
+
+def test_a_loaded_index_segments_with_the_stored_dictionary(
+    make_kb: Callable[[dict[str, str | bytes]], Path], tmp_path: Path
+) -> None:
+    """Storing an index writes jieba's dictionary beside it; an index loaded in a new
+    process reads it word by word (no pypinyin either for the KB's own words) and
+    answers exactly as the index that was built."""
+    from tooling.answer import wordstore
+
+    kb = validate(make_kb(dict(NEIGHBOURS))).kb
+    cache = tmp_path / "cache"
+    built = SearchIndex.build(kb, "staff", cache=cache, model=False)
+    assert wordstore.path_in(cache).exists()
+    loaded = SearchIndex.build(kb, "staff", cache=cache, model=False)
+    assert loaded is not built
+    assert isinstance(loaded._corpus.analyzer._jieba.FREQ, wordstore.StoredFreq)
+    assert loaded._corpus.analyzer._pinyin_cache  # the KB's words kept their pinyin
+    for query in ("签收第八天还能退货吗", "今天几点恢复供水", "水管在渗水", "股票行情怎么样"):
+        fresh = Analyzer(kb.synonyms).analyze(query)
+        assert loaded._corpus.analyzer.analyze(query) == fresh
+        assert loaded.search(query) == built.search(query)

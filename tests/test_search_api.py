@@ -50,6 +50,31 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+@pytest.mark.parametrize("warm", [True, False])
+def test_the_answer_indexes_are_built_as_the_app_starts(
+    repo: Path, tmp_path: Path, warm: bool
+) -> None:
+    """SEARCH_WARM: both audiences' indexes are built in the background at start, before
+    any question, and the first question uses them instead of building its own."""
+    app = create_app(
+        {"REPO": str(repo), "TOKENS_FILE": str(tmp_path / "t.json"), "SEARCH_WARM": warm}
+    )
+    zhiku = app.extensions["zhiku"]
+    snapshot = zhiku.main.cache.peek()
+    if not warm:
+        assert zhiku.warming is None
+        assert snapshot.indexed() == set()
+        return
+    zhiku.warming.join(timeout=300)
+    assert not zhiku.warming.is_alive()
+    assert snapshot.indexed() == {"public", "staff"}
+    built = snapshot.search_view("public")[1]
+    response = app.test_client().get("/api/search", query_string={"q": "電梯壞了"})
+    assert response.status_code == 200
+    assert response.get_json()["answered"] is True
+    assert snapshot.search_view("public")[1] is built
+
+
 def _log_lines(app: Flask) -> list[dict[str, Any]]:
     path = Path(app.config["QUERY_LOG"])
     if not path.exists():

@@ -21,24 +21,32 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import jieba
 
+from tooling.answer import wordstore
 from tooling.text import CJK_CLASS
 from tooling.text import fold as normalize
 
-try:  # pinyin lets a homophone typo (赔 typed as 陪) still match
-    from pypinyin import lazy_pinyin as _pinyin_of
 
-    def _lazy_pinyin(text: str) -> list[str]:
-        return list(_pinyin_of(text, errors="ignore"))
-except ImportError:  # pragma: no cover - optional
-    _lazy_pinyin = None  # type: ignore[assignment,unused-ignore]
+@functools.cache
+def _pinyin_of() -> Callable[..., list[str]] | None:
+    """pypinyin's ``lazy_pinyin``, imported on first use: importing it costs 0.3 s or more
+    (its phrase dictionary), and an analyzer loaded with a stored index already knows the
+    pinyin of every word of the knowledge base. None when pypinyin is not installed."""
+    try:  # pinyin lets a homophone typo (赔 typed as 陪) still match
+        from pypinyin import lazy_pinyin
+    except ImportError:  # pragma: no cover - optional
+        return None
+    return lazy_pinyin
+
 
 jieba.setLogLevel(logging.WARNING)
 PINYIN_CACHE_SIZE = 200_000
+SEGMENT_CACHE_SIZE = 200_000
 
 # Generic Chinese function words: pronouns, particles, modal verbs, question
 # words and connectives. They say how something is asked, not what is asked.
@@ -104,21 +112,28 @@ class Analyzer:
             re.compile("|".join(re.escape(w) for w in variants)) if variants else None
         )
         self._pinyin_cache: dict[str, tuple[str, ...]] = {}
+        self._segments: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {}
         self._jieba = _private_tokenizer()
         for word in set(self.canonical.values()):
             if _CJK_RE.match(word):
                 self._jieba.add_word(word, freq=100_000)
 
     def __getstate__(self) -> dict[str, object]:
-        """Pickled without the tokenizer (a copy of jieba's dictionary), rebuilt on load."""
+        """Pickled without the tokenizer (a copy of jieba's dictionary), rebuilt on load,
+        and with the pinyin of the words seen so far (a loaded index then rarely needs
+        pypinyin at all)."""
         state = dict(self.__dict__)
         del state["_jieba"]
-        state["_pinyin_cache"] = {}
+        state["_pinyin_cache"] = dict(self._pinyin_cache)
+        state["_segments"] = {}
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
+        """An analyzer loaded with a stored index only segments questions: it reads jieba's
+        dictionary word by word from the stored file when there is one
+        (:mod:`tooling.answer.wordstore`), instead of loading all of it."""
         self.__dict__.update(state)
-        self._jieba = _private_tokenizer()
+        self._jieba = _private_tokenizer(wordstore.open_stored(_stored_folder))
         for word in set(self.canonical.values()):
             if _CJK_RE.match(word):
                 self._jieba.add_word(word, freq=100_000)
@@ -152,20 +167,34 @@ class Analyzer:
                 grams.append(chunk)
                 runs.append((chunk,))
                 continue
-            for token in self._jieba.cut(chunk, HMM=True):
-                if _is_function_word(token):
+            for token, inner in self._segment(chunk):
+                if inner is None:  # a function word
                     flush()
                     continue
                 run.append(token)
-                words.extend(self._search_words(token))
+                words.extend(inner)
             flush()
         return Analyzed(tuple(words), tuple(grams), tuple(sounds), tuple(runs))
+
+    def _segment(self, chunk: str) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+        """jieba's tokens of one run of Chinese characters, each with its search words
+        (None for a function word), cached: knowledge bases repeat whole sentences."""
+        found = self._segments.get(chunk)
+        if found is None:
+            found = tuple(
+                (token, None if _is_function_word(token) else tuple(self._search_words(token)))
+                for token in self._jieba.cut(chunk, HMM=True)
+            )
+            if len(self._segments) < SEGMENT_CACHE_SIZE:
+                self._segments[chunk] = found
+        return found
 
     def pinyin(self, token: str) -> tuple[str, ...]:
         """Toneless pinyin of a word (phrase-aware, so 团长 reads tuan zhang), cached."""
         found = self._pinyin_cache.get(token)
         if found is None:
-            found = tuple(_lazy_pinyin(token)) if _lazy_pinyin is not None else ()
+            convert = _pinyin_of()
+            found = tuple(convert(token, errors="ignore")) if convert is not None else ()
             if len(self._pinyin_cache) < PINYIN_CACHE_SIZE:
                 self._pinyin_cache[token] = found
         return found
@@ -187,13 +216,31 @@ def _base_dictionary() -> tuple[dict[str, int], int]:
     return base.FREQ, base.total
 
 
-def _private_tokenizer() -> jieba.Tokenizer:
-    """A tokenizer with its own copy of the dictionary (cheap next to loading it again)."""
-    freq, total = _base_dictionary()
+def _private_tokenizer(stored: wordstore.StoredFreq | None = None) -> jieba.Tokenizer:
+    """A tokenizer with its own copy of the dictionary (cheap next to loading it again),
+    or reading the ``stored`` one."""
     tokenizer = jieba.Tokenizer()
-    tokenizer.FREQ, tokenizer.total = dict(freq), total
+    if stored is not None:
+        tokenizer.FREQ, tokenizer.total = stored, stored.total
+    else:
+        freq, total = _base_dictionary()
+        tokenizer.FREQ, tokenizer.total = dict(freq), total
     tokenizer.initialized = True
     return tokenizer
+
+
+_stored_folder: Path | None = None
+
+
+def use_stored_dictionary(folder: Path | None) -> None:
+    """Where analyzers unpickled from now on look for jieba's stored dictionary."""
+    global _stored_folder
+    _stored_folder = folder
+
+
+def store_dictionary(folder: Path) -> None:
+    """Write jieba's dictionary under ``folder`` for the processes that load an index."""
+    wordstore.ensure(folder, *_base_dictionary())
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -69,9 +69,12 @@ def candidates(
     vector: np.ndarray | None,
     base: Baseline,
     mask: Mask | None = None,
+    cosines: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Candidates | None:
     """The candidates of one query with their signals, or None when the query has no
-    content words (only function words and punctuation)."""
+    content words (only function words and punctuation). ``cosines`` are the vector's
+    cosines with every unit and every rule when the caller computed them already (the
+    calibration does, for many questions in one matrix product); they are not changed."""
     terms = corpus.query_terms(analyzed, mask)
     if terms.empty:
         return None
@@ -80,21 +83,22 @@ def candidates(
     share = bm25 / top if top > 0 else np.zeros_like(bm25)
     pools = [_best(bm25, CANDIDATES, positive=True)]
     semantic = rule = closest = None
+    unit_cos = best_unit = rule_cos = np.zeros(0)
     if vector is not None and corpus.unit_vectors is not None and corpus.rule_vectors is not None:
-        cosines = corpus.unit_vectors @ vector
+        if cosines is None:
+            unit_cos, rule_cos = corpus.unit_vectors @ vector, corpus.rule_vectors @ vector
+        else:
+            unit_cos, rule_cos = cosines[0].copy(), cosines[1].copy()
         if mask is not None:
             if mask.unit is None:
                 start = corpus.unit_starts[mask.entry]
-                cosines[start : start + len(corpus.entries[mask.entry].units)] = -1.0
+                unit_cos[start : start + len(corpus.entries[mask.entry].units)] = -1.0
             else:
-                cosines[corpus.unit_starts[mask.entry] + mask.unit] = -1.0
-        best_unit = np.maximum.reduceat(cosines, corpus.unit_starts)
-        rule_cos = corpus.rule_vectors @ vector
+                unit_cos[corpus.unit_starts[mask.entry] + mask.unit] = -1.0
+        best_unit = np.maximum.reduceat(unit_cos, corpus.unit_starts)
         if mask is not None and mask.unit is None:
             best_unit[mask.entry] = rule_cos[mask.entry] = -1.0
         pools.append(_best(best_unit, CANDIDATES, positive=False))
-        semantic_all = (best_unit - base.unit) / (1 - base.unit)
-        rule_all = (rule_cos - base.rule) / (1 - base.rule)
     positions = np.unique(np.concatenate(pools))
     if mask is not None and mask.unit is None:
         positions = positions[positions != mask.entry]
@@ -105,8 +109,9 @@ def candidates(
         for p in positions.tolist()
     ]
     if vector is not None and corpus.unit_vectors is not None:
-        semantic, rule = semantic_all[positions], rule_all[positions]
-        closest = np.array([_closest_unit(corpus, int(p), cosines) for p in positions])
+        semantic = (best_unit[positions] - base.unit) / (1 - base.unit)
+        rule = (rule_cos[positions] - base.rule) / (1 - base.rule)
+        closest = np.array([_closest_unit(corpus, int(p), unit_cos) for p in positions])
         if mask is not None and mask.unit is not None:
             # The masked entry's units shifted by one past the held-out unit.
             where = np.flatnonzero(positions == mask.entry)

@@ -250,14 +250,21 @@ class Corpus:
 
     def bm25(self, terms: QueryTerms, mask: Mask | None = None) -> np.ndarray:
         """BM25F score of every entry (a whole masked entry scores ``-inf``)."""
-        scores = np.zeros(self.size, dtype=np.float64)
+        docs, parts = [], []
         for side, v, _ in FIELDS:
             table = self.postings[side, v]
             for term, idf in terms.views[v].items():
                 span = table.spans.get(term)
                 if span is not None:
                     start, stop = span
-                    scores[table.docs[start:stop]] += idf * table.weight[start:stop]
+                    docs.append(table.docs[start:stop])
+                    parts.append(idf * table.weight[start:stop])
+        # One pass; each entry's contributions are still added in field and term order.
+        scores = (
+            np.bincount(np.concatenate(docs), np.concatenate(parts), minlength=self.size)
+            if docs
+            else np.zeros(self.size, dtype=np.float64)
+        )
         if mask is not None:
             if mask.unit is None:
                 scores[mask.entry] = -np.inf

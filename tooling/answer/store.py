@@ -11,6 +11,7 @@ rebuilt. The folder is safe to delete.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import logging
 import os
@@ -19,6 +20,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from tooling.answer import analysis
 from tooling.answer.embed import Model
 from tooling.kb.model import KnowledgeBase
 from tooling.kb.view import SiteAudience, view
@@ -64,6 +66,11 @@ def _path(folder: Path, key: str) -> Path:
 
 def load(folder: Path, key: str) -> object | None:
     path = _path(folder, key)
+    analysis.use_stored_dictionary(folder)
+    # Unpickling creates hundreds of thousands of small objects at 5,000 entries; the
+    # cyclic collector, run again and again over them as they are made, frees none.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with path.open("rb") as handle:
             return pickle.load(handle)
@@ -72,6 +79,9 @@ def load(folder: Path, key: str) -> object | None:
     except Exception as exc:  # a truncated or foreign file: rebuild
         log.warning("stored search index %s unreadable (%s); rebuilding it", path, exc)
         return None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def save(folder: Path, key: str, index: object) -> None:
@@ -82,6 +92,7 @@ def save(folder: Path, key: str, index: object) -> None:
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
+        analysis.store_dictionary(folder)
         stored = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
         for old in stored[:-KEEP]:
             old.unlink(missing_ok=True)
