@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +142,46 @@ def test_second_build_embeds_nothing_and_one_change_embeds_one_text(
     once_more = embed.VectorCache(cache)
     Corpus(changed, "staff", None, model, once_more)
     assert once_more.embedded == 1
+
+
+class _Counting:
+    """The real model, counting the texts it is asked to embed (across threads)."""
+
+    def __init__(self, model: embed.Model) -> None:
+        self.model_id = model.model_id
+        self._model = model
+        self.texts = 0
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], kind: embed.Kind) -> np.ndarray:
+        with self._lock:
+            self.texts += len(texts)
+        return self._model.embed(texts, kind)
+
+
+def test_two_builders_of_one_index_at_once_build_it_once(
+    distinct_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    """Two app workers warming up together: the second waits and loads the first's index."""
+    real = embed.embedder()
+    assert real is not None
+    model = _Counting(real)
+    cache = tmp_path / "cache"
+    built: list[SearchIndex] = []
+
+    def build() -> None:
+        built.append(SearchIndex.build(distinct_kb, "staff", cache=cache, model=model))
+
+    workers = [threading.Thread(target=build) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    e = distinct_kb.entries
+    texts = sum(1 + len(x.phrasings) + len(x.scenarios) for x in e) + len(e)
+    assert model.texts == texts  # once, not twice
+    assert len(built) == 2
+    assert built[0].search("屋里没电了") == built[1].search("屋里没电了")
 
 
 def test_words_only_fallback_has_its_own_calibration(distinct_kb: KnowledgeBase) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from pathlib import Path
 
 from tooling.answer.calibrate import Fit, SelfEstimate, calibrate
 from tooling.answer.embed import Model, VectorCache, cache_dir, embedder
@@ -66,16 +67,31 @@ class SearchIndex:
         chosen = embedder() if model is True else (model or None)
         folder = cache_dir(cache)
         key = store.index_key(kb, check_audience(audience), today or date.today(), chosen)
-        if reuse:
-            found = store.load(folder, key)
+        if not reuse:
+            return cls._build(kb, audience, today, folder, chosen)
+        found = store.load(folder, key)
+        if isinstance(found, cls):
+            return found
+        with store.one_builder(folder):
+            found = store.load(folder, key)  # built by another process while we waited
             if isinstance(found, cls):
                 return found
-        vectors = VectorCache(folder) if chosen is not None else None
-        corpus = Corpus(kb, audience, today, chosen, vectors)
-        index = cls(corpus, calibrate(corpus))
-        if reuse:
+            index = cls._build(kb, audience, today, folder, chosen)
             store.save(folder, key, index)
         return index
+
+    @classmethod
+    def _build(
+        cls,
+        kb: KnowledgeBase,
+        audience: SiteAudience,
+        today: date | None,
+        folder: Path,
+        model: Model | None,
+    ) -> SearchIndex:
+        vectors = VectorCache(folder) if model is not None else None
+        corpus = Corpus(kb, audience, today, model, vectors)
+        return cls(corpus, calibrate(corpus))
 
     @classmethod
     def cached(

@@ -6,10 +6,17 @@ the audience and the content of the entries and synonyms that audience sees on
 that day. A changed entry gives a new name; old files are removed when more
 than :data:`KEEP` are stored. A file that cannot be read is ignored and
 rebuilt. The folder is safe to delete.
+
+Builds in one cache folder take turns (:func:`one_builder`, a lock file): two
+processes that need the same index at once (two app workers warming up, two
+test workers) build it once; the second loads what the first stored. An index
+of another audience shares most of its vectors, so waiting costs little there
+either.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -17,6 +24,7 @@ import logging
 import os
 import pickle
 import tempfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -62,6 +70,29 @@ def index_key(kb: KnowledgeBase, audience: SiteAudience, today: date, model: Mod
 
 def _path(folder: Path, key: str) -> Path:
     return folder / "indexes" / f"{key}.pickle"
+
+
+@contextlib.contextmanager
+def one_builder(folder: Path) -> Iterator[None]:
+    """Hold the folder's build lock (blocking) for the ``with`` body. Where the lock
+    cannot be taken (no ``fcntl``, a read-only folder) the body runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: builds may overlap, which only costs time
+        yield
+        return
+    try:
+        (folder / "indexes").mkdir(parents=True, exist_ok=True)
+        handle = (folder / "indexes" / "build.lock").open("a")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def load(folder: Path, key: str) -> object | None:
