@@ -252,7 +252,7 @@ def test_typo_keeps_the_last_good_page_and_recovers_by_itself(
     path.write_text(good.replace("核心规则第一行。", "先关总阀再报修。"), encoding="utf-8")
     page.wait_for_selector(".zhiku-problems", state="detached", timeout=15_000)
     page.wait_for_function(
-        "() => document.querySelector('article').innerText.includes('先关总阀再报修。')",
+        "() => (document.querySelector('article')?.innerText ?? '').includes('先关总阀再报修。')",
         timeout=15_000,
     )
     page.close()
@@ -292,8 +292,9 @@ def test_missing_page_is_a_chinese_404_that_comes_back_by_itself(
     ]:
         text = text.replace(marker, value)
     path.write_text(text, encoding="utf-8")
+    # While live reload swaps the page in, there is a moment with no article yet.
     page.wait_for_function(
-        "() => document.querySelector('article h1').innerText === '门锁坏了怎么办？'",
+        "() => document.querySelector('article h1')?.innerText === '门锁坏了怎么办？'",
         timeout=15_000,
     )
     assert page.locator(".zhiku-problems").count() == 0
