@@ -48,6 +48,19 @@ def server(repo: Path, tokens: dict[str, Any]) -> Iterator[AppServer]:
     app.stop()
 
 
+@pytest.fixture(scope="module")
+def unwritten(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppServer, Path, str]]:
+    """One server for the requests that must be refused without writing anything (so
+    one repository serves them all): the server, its repository and li-na's token."""
+    folder = tmp_path_factory.mktemp("refused")
+    repo = make_fixture_repo(folder)
+    store = TokenStore(folder / "config" / "tokens.json")
+    token = store.issue("li-na")
+    app = AppServer(repo, store.path, FLAG_RATE_LIMIT="", SEARCH_RATE_LIMIT="")
+    yield app, repo, token
+    app.stop()
+
+
 def flag_branches(repo: Path) -> list[str]:
     return git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/flag/").split()
 
@@ -229,16 +242,15 @@ MALFORMED: list[tuple[str, Any, int, str]] = [
     ("name", "body", "status", "message"), MALFORMED, ids=[m[0] for m in MALFORMED]
 )
 def test_malformed_flag_requests_get_4xx_json_in_chinese(
-    server: AppServer,
-    repo: Path,
-    tokens: dict[str, Any],
+    unwritten: tuple[AppServer, Path, str],
     name: str,
     body: Any,
     status: int,
     message: str,
 ) -> None:
+    server, repo, token = unwritten
     raw = b"null" if body is None else None
-    got, answer, _ = server.request("POST", "/api/flags", body, raw=raw, token=tokens["li-na"])
+    got, answer, _ = server.request("POST", "/api/flags", body, raw=raw, token=token)
     assert got == status and message in answer["error"], (name, answer)
     assert flag_branches(repo) == []
 
