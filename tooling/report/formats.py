@@ -88,14 +88,18 @@ def one_line(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _due(kind: str, ref: EntryRef) -> str:
+def due_text(kind: str, ref: EntryRef, brackets: str = "()") -> str:
+    """When a stale, expiring or expired entry was due, e.g. 超期 3 天(应于 … 复核);
+    ``brackets`` are the two characters around the date (the terminal's are ASCII,
+    so that columns stay aligned; Markdown's are full-width)."""
+    left, right = brackets[0], brackets[1]
     if kind == "stale":
         if ref.days == 0:
-            return f"今天到复核期({ref.due})"
-        return f"超期 {ref.days} 天(应于 {ref.due} 复核)"
+            return f"今天到复核期{left}{ref.due}{right}"
+        return f"超期 {ref.days} 天{left}应于 {ref.due} 复核{right}"
     if kind == "expiring":
-        return f"还剩 {ref.days} 天({ref.due} 到期)"
-    return f"已过期 {ref.days} 天({ref.due})"
+        return f"还剩 {ref.days} 天{left}{ref.due} 到期{right}"
+    return f"已过期 {ref.days} 天{left}{ref.due}{right}"
 
 
 def to_text(report: Report) -> str:
@@ -114,7 +118,7 @@ def to_text(report: Report) -> str:
             f"即将到期 {len(o.expiring)}，已过期 {len(o.expired)}",
         ]
         rows = [
-            [label, ref.id, one_line(ref.question, 30), _due(kind, ref)]
+            [label, ref.id, one_line(ref.question, 30), due_text(kind, ref)]
             for kind, label, refs in (
                 ("stale", "过期未复核", o.stale),
                 ("expiring", "即将到期", o.expiring),

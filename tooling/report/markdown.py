@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from tooling import flags
-from tooling.report.formats import MAX_CLUSTERS, SCORE_RULE, one_line
+from tooling.report.formats import MAX_CLUSTERS, SCORE_RULE, due_text, one_line
 from tooling.report.health import EXPIRING_DAYS, MIN_PHRASINGS
 from tooling.report.missing import MissingCluster
 from tooling.report.model import EntryRef, OpenFlag, Report
@@ -64,13 +64,7 @@ def md_summary(report: Report) -> str:
 
 
 def md_due(kind: str, ref: EntryRef) -> str:
-    if kind == "stale":
-        if ref.days == 0:
-            return f"今天到复核期（{ref.due}）"
-        return f"超期 {ref.days} 天（应于 {ref.due} 复核）"
-    if kind == "expiring":
-        return f"还剩 {ref.days} 天（{ref.due} 到期）"
-    return f"已过期 {ref.days} 天（{ref.due}）"
+    return due_text(kind, ref, "（）")
 
 
 def md_period(report: Report) -> str:
