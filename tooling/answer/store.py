@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
 import logging
 import os
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from tooling.answer import analysis
 from tooling.answer.embed import Model
+from tooling.kb.check import gc_paused
 from tooling.kb.model import KnowledgeBase
 from tooling.kb.view import SiteAudience, view
 
@@ -100,19 +100,14 @@ def load(folder: Path, key: str) -> object | None:
     analysis.use_stored_dictionary(folder)
     # Unpickling creates hundreds of thousands of small objects at 5,000 entries; the
     # cyclic collector, run again and again over them as they are made, frees none.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        with path.open("rb") as handle:
+        with gc_paused(), path.open("rb") as handle:
             return pickle.load(handle)
     except FileNotFoundError:
         return None
     except Exception as exc:  # a truncated or foreign file: rebuild
         log.warning("stored search index %s unreadable (%s); rebuilding it", path, exc)
         return None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def save(folder: Path, key: str, index: object) -> None:
