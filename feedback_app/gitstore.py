@@ -142,6 +142,23 @@ class GitStore:
     def blob(self, oid: str) -> bytes:
         return self.run_bytes("cat-file", "blob", oid)
 
+    def blobs(self, oids: list[str]) -> dict[str, bytes]:
+        """The contents of ``oids``, read with one ``git cat-file --batch``."""
+        if not oids:
+            return {}
+        out = self.run_bytes("cat-file", "--batch", input="".join(f"{o}\n" for o in oids).encode())
+        found: dict[str, bytes] = {}
+        at = 0
+        for oid in oids:
+            end = out.index(b"\n", at)
+            header = out[at:end].split(b" ")
+            if len(header) != 3:
+                raise GitError(["cat-file", "--batch"], 128, f"cannot read blob {oid}")
+            size = int(header[2])
+            found[oid] = out[end + 1 : end + 1 + size]
+            at = end + 1 + size + 1  # the content, then a newline
+        return found
+
     def flag_refs(self, prefix: str, not_merged_into: str) -> list[FlagRef]:
         """Branches under ``prefix`` whose tip is not reachable from ``not_merged_into``,
         newest first."""

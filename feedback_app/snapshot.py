@@ -124,24 +124,6 @@ class Snapshot:
         return sorted({p for p in after if p.severity is Severity.ERROR and _key(p) not in before})
 
 
-def read_blobs(store: GitStore, oids: list[str]) -> dict[str, bytes]:
-    """The contents of ``oids``, read with one ``git cat-file --batch``."""
-    if not oids:
-        return {}
-    out = store.run_bytes("cat-file", "--batch", input="".join(f"{o}\n" for o in oids).encode())
-    found: dict[str, bytes] = {}
-    at = 0
-    for oid in oids:
-        end = out.index(b"\n", at)
-        header = out[at:end].split(b" ")
-        if len(header) != 3:
-            raise GitError(["cat-file", "--batch"], 128, f"cannot read blob {oid}")
-        size = int(header[2])
-        found[oid] = out[end + 1 : end + 1 + size]
-        at = end + 1 + size + 1  # the content, then a newline
-    return found
-
-
 #: File modes the mirror writes itself; anything else (a symlink) is exported again.
 _PLAIN_MODES = ("100644", "100755")
 
@@ -186,7 +168,7 @@ class TreeMirror:
             target = self._target(rel)
             target.unlink(missing_ok=True)
             self._prune(target.parent)
-        contents = read_blobs(self.store, sorted({files[p][1] for p in changed}))
+        contents = self.store.blobs(sorted({files[p][1] for p in changed}))
         for rel in changed:
             target = self._target(rel)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -258,7 +240,7 @@ class SnapshotCache:
             if path.rsplit("/", 1)[-1] in ("_staff.yaml", "_section.yaml")
         }
         known = {oid: data for oid, data in self._meta_blobs.items() if oid in wanted}
-        known.update(read_blobs(self.store, sorted(wanted - set(known))))
+        known.update(self.store.blobs(sorted(wanted - set(known))))
         self._meta_blobs = known
         log.info(
             "loaded %s at %s: %d entries (%d parsed again, %d files written) in %.2f s",
