@@ -144,6 +144,40 @@ def test_second_build_embeds_nothing_and_one_change_embeds_one_text(
     assert once_more.embedded == 1
 
 
+def test_a_related_entry_that_answers_a_held_out_entry_is_no_unanswerable_example(
+    make_kb: MakeKb,
+) -> None:
+    """Calibration's unanswerable examples leave out a held-out entry's questions whose
+    best candidate is one of its ``related`` entries: a see-also entry may answer them."""
+    files = {
+        "home/water-outage.yaml": entry_yaml(
+            "water-outage",
+            question="小区停水了怎么办?",
+            rule="|\n  计划停水提前一天通知;突发停水请拨打物业热线。",
+            phrasings=_list("家里突然没水了", "水龙头不出水了"),
+        ),
+        "home/water-outage-notice.yaml": entry_yaml(
+            "water-outage-notice",
+            question="小区停水通知在哪里看?",
+            rule="|\n  计划停水提前一天在楼道和业主群通知。",
+            phrasings=_list("家里没水了是停水吗", "水龙头不出水是不是停水"),
+        ),
+        "shop/invoice.yaml": entry_yaml(
+            "invoice",
+            question="怎么开发票?",
+            rule="|\n  订单完成后在订单页申请电子发票。",
+            phrasings=_list("发票在哪里申请", "能开专票吗"),
+        ),
+    }
+    plain = SearchIndex.build(validate(make_kb(dict(files))).kb, "staff", reuse=False)
+    files["home/water-outage.yaml"] += "related: [water-outage-notice]\n"
+    linked = SearchIndex.build(validate(make_kb(files)).kb, "staff", reuse=False)
+    assert plain.estimate is not None and linked.estimate is not None
+    assert plain.estimate.unanswerable == 9  # each entry's question and 2 phrasings
+    # The two water entries answer each other's questions: only the invoice ones stay.
+    assert linked.estimate.unanswerable == 3
+
+
 class _Counting:
     """The real model, counting the texts it is asked to embed (across threads)."""
 
