@@ -84,3 +84,11 @@ def test_without_shared_the_eval_tests_skip_with_a_loud_reason(tmp_path: Path) -
         "this test measures quality on the large shared eval set, its fixture twin still runs"
     )
     assert out.count(reason) == 2, out
+
+
+def test_the_modules_collected_first_exist() -> None:
+    """conftest's LONGEST_MODULES orders collection; a renamed module would drop out
+    of it silently."""
+    from conftest import LONGEST_MODULES
+
+    assert [m for m in LONGEST_MODULES if not (REPO_ROOT / m).is_file()] == []
