@@ -10,6 +10,7 @@ from conftest import entry_yaml
 
 from tooling.answer import SearchIndex, normalize
 from tooling.answer.analysis import Analyzer
+from tooling.answer.index import Mask
 from tooling.kb.check import validate
 
 
@@ -208,3 +209,5 @@ def test_a_loaded_index_segments_with_the_stored_dictionary(
         fresh = Analyzer(kb.synonyms).analyze(query)
         assert loaded._corpus.analyzer.analyze(query) == fresh
         assert loaded.search(query) == built.search(query)
+    with pytest.raises(RuntimeError, match="hold out"):  # stored without the term counts
+        loaded._corpus.masked(Mask(0, 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tooling.answer import SearchIndex
 from tooling.answer.evaluate import Metrics, Outcome, evaluate, metrics, read_queries
 from tooling.cli import main
 from tooling.kb.check import validate
+from tooling.kb.model import KnowledgeBase
 
 TINY = {
     "_synonyms.yaml": "- [退款, 退钱]\n",
@@ -226,6 +228,47 @@ def test_kb_search_refusal_and_json(tiny_kb: Path, capsys: pytest.CaptureFixture
     assert payload["confidence"] >= payload["threshold"]
     assert payload["hits"][0]["entry_id"] == "refund-timeline"
     assert set(payload["hits"][0]) == {"entry_id", "question", "score", "why"}
+
+
+def test_kb_search_reads_the_kb_only_when_a_file_changed(
+    tiny_kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new `kb search` process loads the stored index without reading the knowledge
+    base when no file under it changed; any change (even one that keeps the size and
+    the modification time) reads and validates it again, so a broken file is reported,
+    never searched past."""
+    cache = tmp_path / "cache"
+    reads: list[int] = []
+
+    def read() -> KnowledgeBase:
+        reads.append(1)
+        return validate(tiny_kb).kb
+
+    first = SearchIndex.of_folder(tiny_kb, read, "staff", cache=cache)
+    again = SearchIndex.of_folder(tiny_kb, read, "staff", cache=cache)
+    assert len(reads) == 1
+    assert again.search("退款多久能到账") == first.search("退款多久能到账")
+    SearchIndex.of_folder(tiny_kb, read, "public", cache=cache)  # another audience
+    assert len(reads) == 2
+    entry = tiny_kb / "shop" / "refund-timeline.yaml"
+    before = entry.stat()
+    entry.write_text(entry.read_text(encoding="utf-8").replace("1到3天", "2到3天"), "utf-8")
+    os.utime(entry, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert entry.stat().st_size == before.st_size
+    changed = SearchIndex.of_folder(tiny_kb, read, "staff", cache=cache)
+    assert len(reads) == 3
+    corpus = changed._corpus
+    assert "2到3天" in corpus.entries[corpus.by_id["refund-timeline"]].entry.rule
+
+    args = ["search", "--kb", str(tiny_kb), "--cache", str(cache), "退款多久能到账"]
+    assert main(args) == 0
+    assert main(args) == 0
+    capsys.readouterr()
+    entry.write_text("id: refund-timeline\nquestion: [\n", "utf-8")
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "shop/refund-timeline.yaml" in captured.err
 
 
 def test_kb_search_bad_limit(tiny_kb: Path, capsys: pytest.CaptureFixture[str]) -> None:

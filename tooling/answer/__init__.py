@@ -22,6 +22,7 @@ keeps built indexes on disk for the CLI.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -78,6 +79,38 @@ class SearchIndex:
                 return found
             index = cls._build(kb, audience, today, folder, chosen)
             store.save(folder, key, index)
+        return index
+
+    @classmethod
+    def of_folder(
+        cls,
+        root: Path,
+        read: Callable[[], KnowledgeBase],
+        audience: SiteAudience = DEFAULT_AUDIENCE,
+        today: date | None = None,
+        *,
+        cache: str | os.PathLike[str] | None = None,
+    ) -> SearchIndex:
+        """The index of the knowledge base in ``root``, for a process that starts cold
+        (``kb search``): when no file under ``root`` changed since an index was stored
+        for it (:func:`~tooling.answer.store.folder_stamp`), that index is loaded without
+        reading the knowledge base; otherwise ``read()`` loads and validates it (and may
+        raise) and :meth:`build` follows."""
+        from tooling.answer import store
+
+        chosen = embedder()
+        folder = cache_dir(cache)
+        day = today or date.today()
+        audience = check_audience(audience)
+        stamp = store.folder_stamp(root, audience, day, chosen)
+        key = store.remembered(folder, stamp)
+        if key is not None:
+            found = store.load(folder, key)
+            if isinstance(found, cls):
+                return found
+        kb = read()
+        index = cls.build(kb, audience, day, cache=cache, model=chosen or False)
+        store.remember(folder, stamp, store.index_key(kb, audience, day, chosen))
         return index
 
     @classmethod

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,7 +175,14 @@ class Analyzer:
                 run.append(token)
                 words.extend(inner)
             flush()
-        return Analyzed(tuple(words), tuple(grams), tuple(sounds), tuple(runs))
+        # One string object per distinct term: an index holds millions of references to
+        # some tens of thousands of terms, and pickle stores (and loads) each object once.
+        return Analyzed(
+            tuple(map(sys.intern, words)),
+            tuple(map(sys.intern, grams)),
+            tuple(map(sys.intern, sounds)),
+            tuple(tuple(map(sys.intern, run)) for run in runs),
+        )
 
     def _segment(self, chunk: str) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
         """jieba's tokens of one run of Chinese characters, each with its search words

@@ -52,6 +52,7 @@ FIELDS = tuple(
     if (side, v) != ("body", 2)
 )
 K1, B = 1.2, 0.75  # the textbook BM25 constants
+_NOTHING = Analyzed((), (), (), ())  # a stored unit's analyzed terms (see Corpus.__getstate__)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class Corpus:
         audience = check_audience(audience)
         visible = view(kb, audience, today or date.today())
         started = time.perf_counter()
+        self.holds_out = True  # False once stored: see __getstate__
         self.audience: SiteAudience = audience
         self.synonyms = tuple(tuple(g) for g in kb.synonyms)
         self.analyzer = Analyzer(self.synonyms)
@@ -146,6 +148,25 @@ class Corpus:
         if model is not None and self.size:
             self._embed(model, cache or VectorCache(None))
         log.debug("answer index: %d entries in %.2fs", self.size, time.perf_counter() - started)
+
+    def __getstate__(self) -> dict[str, object]:
+        """Stored without what only holding out needs (:meth:`masked`): each unit's
+        analyzed terms and each entry's term counts, a third of the objects an index
+        holds. An index loaded from disk searches; it is never calibrated again (its fit
+        is stored with it)."""
+        state = dict(self.__dict__)
+        state["entries"] = tuple(
+            replace(
+                e,
+                units=tuple(replace(u, analyzed=_NOTHING) for u in e.units),
+                rest=(),
+                ask_counts=(),
+                body_counts=(),
+            )
+            for e in self.entries
+        )
+        state["holds_out"] = False
+        return state
 
     # ------------------------------------------------------------------ build
 
@@ -234,6 +255,8 @@ class Corpus:
 
     def masked(self, mask: Mask) -> EntryTerms:
         """The entry without the masked unit (units, sets and ask counts)."""
+        if not self.holds_out:
+            raise RuntimeError("a stored index keeps no term counts: build it to hold out")
         entry = self.entries[mask.entry]
         if mask.unit is None:
             return entry

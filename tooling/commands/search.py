@@ -7,7 +7,12 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from tooling.commands._common import add_audience_argument, add_kb_argument, load_valid
+from tooling.commands._common import (
+    add_audience_argument,
+    add_kb_argument,
+    kb_root,
+    load_valid,
+)
 from tooling.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # the search stack (jieba, pypinyin, Whoosh) loads only when used
@@ -53,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("QUERY is empty: type the question to search for")
     from tooling.answer import SearchIndex
 
-    index = SearchIndex.cached(load_valid(args).kb, args.audience, cache=args.cache)
+    # Read and validate the knowledge base only when a file changed since the index
+    # stored for it (reading 5,000 entries costs more than the whole search).
+    index = SearchIndex.of_folder(
+        kb_root(args), lambda: load_valid(args).kb, args.audience, cache=args.cache
+    )
     result = index.search(args.query, limit=args.limit)
     if args.json:
         payload = {
