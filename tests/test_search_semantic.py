@@ -12,6 +12,7 @@ import pytest
 from conftest import EVAL_KB, entry_yaml, require_shared_eval
 
 from tooling.answer import SearchIndex, embed
+from tooling.answer.calibrate import lean_on_meaning
 from tooling.answer.engine import candidates
 from tooling.answer.index import Mask
 from tooling.kb.check import validate
@@ -99,6 +100,21 @@ def test_self_calibration_holds_out_each_phrasing_and_each_entry(
             assert corpus.entries[found.positions[best]].entry.id == entry.entry.id
             lowest = min(lowest, index.fit.weights.confidences(found.rows)[best])
     assert index.fit.threshold == pytest.approx(lowest)
+
+
+def test_rank_weights_lean_on_the_model_within_one_standard_error() -> None:
+    """Of the rank weight pairs the hold-out cannot tell from the best (within one
+    standard error of its hit@1), the one that leans most on the model is taken."""
+    hits = {(0.0, 0.0): 0.80, (1.0, 0.0): 0.77, (1.0, 1.0): 0.78, (4.0, 2.0): 0.70}
+    # 100 questions: one standard error of 0.80 is 0.04, so 0.76 and up are as good.
+    assert lean_on_meaning(hits, 100) == (1.0, 1.0)
+    # 10,000 questions tell 0.80 from 0.78: the best stands.
+    assert lean_on_meaning(hits, 10_000) == (0.0, 0.0)
+    # Equal sums: the better hit@1, then the smaller rule weight.
+    assert lean_on_meaning({(2.0, 0.0): 0.5, (1.0, 1.0): 0.5, (0.0, 2.0): 0.49}, 100) == (
+        2.0,
+        0.0,
+    )
 
 
 def test_masking_a_phrasing_hides_it_from_the_index(distinct_kb: KnowledgeBase) -> None:
