@@ -22,8 +22,9 @@ entry may well answer it, and such doubtful negatives only blur the fit.
 The fit has six weights (:class:`~tooling.answer.ranking.Weights`), each
 chosen from a short grid: the two semantic weights of the rank score are the
 pair that leans most on the model among those within one standard error of the
-best held-out hit@1 (:func:`lean_on_meaning` says why); then the four of the confidence (semantic, rule, margin,
-coverage), with the threshold set to the confidence below which
+best held-out hit@1 (:func:`lean_on_meaning` says why); then the four of the
+confidence (semantic, rule, margin, coverage), with the threshold set to the
+confidence below which
 :data:`REFUSAL_BUDGET` (5 %) of the answerable held-out questions fall,
 maximise what the user sees go right: the share of unanswerable questions
 refused plus the share of answerable ones answered with the right entry.
