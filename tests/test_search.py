@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import entry_yaml
 
 from tooling.answer import SearchIndex, normalize
 from tooling.answer.analysis import Analyzer
 from tooling.answer.index import Mask
+from tooling.answer.ranking import Weights
 from tooling.kb.check import validate
 
 
@@ -129,6 +131,34 @@ def test_confidence_weighs_the_rarest_words_most(index: SearchIndex) -> None:
     assert best.score == pytest.approx(rank)
     full = index.scored("水费怎么算")[0]
     assert full.informative == full.coverage == 1.0
+
+
+def test_time_words_match_but_are_no_evidence_of_the_topic(index: SearchIndex) -> None:
+    """今天 and 几点 find the water-outage notice (they are in it), but a question that
+    shares nothing else with it covers none of its topic: the informative coverage
+    leaves time expressions out, the ranking's coverage keeps them."""
+    best = index.scored("今天几点会下雨")[0]
+    assert best.terms.entry.id == "notice-water-outage"
+    assert set(best.matched) >= {"今天", "几点"}
+    assert best.coverage > 0.4
+    assert best.informative == 0.0
+    topical = index.scored("今天几点停水")[0]
+    assert topical.terms.entry.id == "notice-water-outage"
+    assert topical.informative == 1.0
+
+
+def test_a_lead_counts_only_as_far_as_the_topic_is_covered() -> None:
+    """The margin (how far the best entry is ahead) adds to the confidence in
+    proportion to the best entry's informative coverage: a lone match of words that are
+    no evidence of the topic is far ahead of nothing, which says nothing."""
+    weights = Weights(conf_margin=1.0)
+    #             bm25 coverage nearest informative semantic rule
+    lone = np.array([[1.0, 0.5, 0.2, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    assert weights.confidences(lone)[0] == pytest.approx(0.2)  # nearest + informative only
+    topical = lone.copy()
+    topical[0, 3] = 0.5
+    margin = 1.0 + 0.5 + 0.2  # its rank score; the other candidate's is 0
+    assert weights.confidences(topical)[0] == pytest.approx(0.2 + 0.5 + 0.5 * margin)
 
 
 @pytest.mark.parametrize(

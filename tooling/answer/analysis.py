@@ -70,6 +70,22 @@ STOPWORDS = frozenset(
     for word in line.split()
 )
 
+# General time expressions: they say when something is asked about, not what. They
+# still match (几点 tells the opening-hours entry from the others), but they are no
+# evidence that the knowledge base covers a question's topic, so the informative
+# coverage (a confidence signal) leaves them out. A general-purpose list, like
+# STOPWORDS, not derived from any set of queries.
+WHEN_WORDS = frozenset(
+    word
+    for line in (
+        "今天 明天 昨天 后天 前天 今晚 明晚 昨晚 每天 天天 平时 周末 工作日 节假日",
+        "早上 上午 中午 下午 晚上 傍晚 半夜 凌晨 夜里 时间 时候 几点 几号 几时 多久",
+        "多长时间 什么时候 最近 刚才 马上 以前 以后 之前 今年 明年 去年 这周 下周 上周",
+        "本月 下个月 上个月",
+    )
+    for word in line.split()
+)
+
 _CJK = CJK_CLASS
 _TERM_RE = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
 _CJK_RE = re.compile(rf"^[{_CJK}]+$")

@@ -12,6 +12,8 @@ Every candidate gets six signals (:data:`SIGNALS`), each about 0..1:
   single way the entry is asked (question, one phrasing or one case);
 * ``informative``: the coverage with IDF-squared weights, so that a topic word
   the entry lacks (股票行情) is not rescued by generic words (今天, 小区, 几点);
+  time expressions (:data:`~tooling.answer.analysis.WHEN_WORDS`) weigh nothing
+  here, as they say when, not what;
 * ``semantic``: the e5 cosine with the closest unit, rescaled so that 0 is the
   knowledge base's typical cosine between units of different entries and 1 is
   identity; it is what finds 停电 when asked 家里黑了;
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tooling.answer.analysis import Analyzed, Analyzer, bigrams, is_cjk
+from tooling.answer.analysis import WHEN_WORDS, Analyzed, Analyzer, bigrams, is_cjk
 from tooling.answer.index import EntryTerms, QueryTerms, Unit
 
 SIGNALS = ("bm25", "coverage", "nearest", "informative", "semantic", "rule")
@@ -44,8 +46,10 @@ VIEW_WEIGHTS = (0.4, 0.4, 0.2)
 class Weights:
     """``rank = bm25 + coverage + nearest + rank_semantic*semantic + rank_rule*rule``;
     ``confidence = informative + nearest + conf_semantic*semantic + conf_rule*rule
-    + conf_margin*margin + conf_coverage*coverage``, the margin being how far the
-    entry's rank score is above the best other candidate's."""
+    + conf_margin*margin*informative + conf_coverage*coverage``, the margin being how far
+    the entry's rank score is above the best other candidate's. The margin counts only
+    as far as the entry covers the question's topic: a lone match of generic words is
+    far ahead of candidates that match nothing, which says nothing."""
 
     rank_semantic: float = 0.0
     rank_rule: float = 0.0
@@ -66,7 +70,7 @@ class Weights:
         rank = rows @ self.rank_vector()
         if valid is not None:
             rank = np.where(valid, rank, -np.inf)
-        return rows @ self.confidence_vector() + self.conf_margin * margins(rank)
+        return rows @ self.confidence_vector() + self.conf_margin * margins(rank) * rows[..., 3]
 
 
 def margins(rank: np.ndarray) -> np.ndarray:
@@ -164,8 +168,9 @@ class QueryPlan:
                 pos += len(token)
                 total += weight
                 covered += weight * share
-                total2 += weight * weight
-                covered2 += weight * weight * share
+                informs = 0.0 if token in WHEN_WORDS else weight * weight
+                total2 += informs
+                covered2 += informs * share
                 if share >= 0.5:
                     found.append(token)
         return (
