@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -241,3 +242,8 @@ def test_a_loaded_index_segments_with_the_stored_dictionary(
         assert loaded.search(query) == built.search(query)
     with pytest.raises(RuntimeError, match="hold out"):  # stored without the term counts
         loaded._corpus.masked(Mask(0, 0))
+    # Loading freezes the heap for the cyclic collector (gc.freeze); an index has no
+    # reference cycles, so the app's replaced indexes are still freed at once.
+    alive = [weakref.ref(loaded), weakref.ref(loaded._corpus), weakref.ref(loaded.fit)]
+    del loaded
+    assert [ref() for ref in alive] == [None, None, None]
