@@ -31,6 +31,7 @@ from pathlib import Path
 from tooling.answer import analysis
 from tooling.answer.embed import Model
 from tooling.kb.check import gc_paused
+from tooling.kb.load import walk
 from tooling.kb.model import KnowledgeBase
 from tooling.kb.view import SiteAudience, view
 
@@ -74,8 +75,9 @@ def _path(folder: Path, key: str) -> Path:
 
 
 def folder_stamp(root: Path, audience: SiteAudience, today: date, model: Model | None) -> str:
-    """A hash of every file under ``root`` as the file system describes it (path, size,
-    inode, modification and change time), with the engine, model, audience and day.
+    """A hash of every file the loader reads under ``root`` (:func:`tooling.kb.load.walk`)
+    as the file system describes it (path, size, inode, modification and change time),
+    with the engine, model, audience and day.
 
     ``kb search`` in a new process spends most of its time reading and validating the
     knowledge base only to compute :func:`index_key`. When no file changed since an
@@ -87,20 +89,15 @@ def folder_stamp(root: Path, audience: SiteAudience, today: date, model: Model |
     depend on it."""
     digest = hashlib.sha256()
     model_id = model.model_id if model else "lexical"
-    digest.update(f"{engine_version()}\0{model_id}\0{audience}\0{today}\0{root.resolve()}".encode())
-    pending = [root]
-    files: list[tuple[str, int, int, int, int]] = []
-    while pending:
-        with os.scandir(pending.pop()) as listing:
-            for item in listing:
-                if item.is_dir(follow_symlinks=True):
-                    pending.append(Path(item.path))
-                    continue
-                info = item.stat(follow_symlinks=True)
-                files.append(
-                    (item.path, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
-                )
-    for row in sorted(files):
+    head = f"{engine_version()}\0{model_id}\0{audience}\0{today}\0{root.resolve()}"
+    digest.update(head.encode())
+    for _, where, is_dir in walk(root):
+        try:
+            info = os.stat(where)
+        except OSError:  # a dangling link: the loader reports it; its absence is the state
+            digest.update(f"{where}\0missing\n".encode())
+            continue
+        row = (where, is_dir, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
         digest.update(repr(row).encode())
     return digest.hexdigest()[:40]
 

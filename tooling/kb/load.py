@@ -103,7 +103,7 @@ def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
     site = load_site(root, read_document, problems)
     sections: list[Section] = []
     entries: list[Entry] = []
-    for rel_parts, where, is_dir in _walk(root):
+    for rel_parts, where, is_dir in walk(root):
         rel = "/".join(rel_parts)
         if is_dir:
             if not rel_parts[-1].startswith((".", "_")):
@@ -165,7 +165,7 @@ def load(root: Path, cache: LoadCache | None = None) -> LoadResult:
     return result
 
 
-def _walk(root: Path) -> list[tuple[tuple[str, ...], str, bool]]:
+def walk(root: Path) -> list[tuple[tuple[str, ...], str, bool]]:
     """``(parts relative to root, path, is a folder)`` for what the loader looks at under
     ``root``, in the order of ``sorted(root.rglob("*"))``.
 
