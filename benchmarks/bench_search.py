@@ -266,7 +266,8 @@ def main(entries: int = ENTRIES, cache_dir: Path | None = DEFAULT_CACHE) -> dict
     survives runs: the generated texts are the same every run, so only the first run
     into an empty folder embeds them all. The first build's figure is the cold one
     when ``first_build_embedded`` equals ``texts``; the second build is always warm.
-    ``cache_dir=None`` uses a throw-away folder (always cold: 7 min at 5,000 on a quiet 2-core machine, 27 on a busy one)."""
+    ``cache_dir=None`` uses a throw-away folder (always cold: 7 min at 5,000 on a quiet
+    2-core machine, 27 on a busy one)."""
     from tooling.answer import SearchIndex, store
     from tooling.answer.embed import embedder
     from tooling.kb.check import validate
