@@ -67,19 +67,10 @@ class SearchIndex:
 
         chosen = embedder() if model is True else (model or None)
         folder = cache_dir(cache)
-        key = store.index_key(kb, check_audience(audience), today or date.today(), chosen)
         if not reuse:
             return cls._build(kb, audience, today, folder, chosen)
-        found = store.load(folder, key)
-        if isinstance(found, cls):
-            return found
-        with store.one_builder(folder):
-            found = store.load(folder, key)  # built by another process while we waited
-            if isinstance(found, cls):
-                return found
-            index = cls._build(kb, audience, today, folder, chosen)
-            store.save(folder, key, index)
-        return index
+        key = store.index_key(kb, check_audience(audience), today or date.today(), chosen)
+        return cls._reused(kb, audience, today, folder, chosen, key)
 
     @classmethod
     def of_folder(
@@ -109,8 +100,34 @@ class SearchIndex:
             if isinstance(found, cls):
                 return found
         kb = read()
-        index = cls.build(kb, audience, day, cache=cache, model=chosen or False)
-        store.remember(folder, stamp, store.index_key(kb, audience, day, chosen))
+        key = store.index_key(kb, audience, day, chosen)
+        index = cls._reused(kb, audience, day, folder, chosen, key)
+        store.remember(folder, stamp, key)
+        return index
+
+    @classmethod
+    def _reused(
+        cls,
+        kb: KnowledgeBase,
+        audience: SiteAudience,
+        today: date | None,
+        folder: Path,
+        model: Model | None,
+        key: str,
+    ) -> SearchIndex:
+        """The index stored under ``key``, or built (once, under the folder's build lock)
+        and stored."""
+        from tooling.answer import store
+
+        found = store.load(folder, key)
+        if isinstance(found, cls):
+            return found
+        with store.one_builder(folder):
+            found = store.load(folder, key)  # built by another process while we waited
+            if isinstance(found, cls):
+                return found
+            index = cls._build(kb, audience, today, folder, model)
+            store.save(folder, key, index)
         return index
 
     @classmethod

@@ -37,6 +37,7 @@ from tooling.answer.analysis import WHEN_WORDS, Analyzed, Analyzer, bigrams, is_
 from tooling.answer.index import EntryTerms, QueryTerms, Unit
 
 SIGNALS = ("bm25", "coverage", "nearest", "informative", "semantic", "rule")
+INFORMATIVE = SIGNALS.index("informative")
 # Weight of each view (words, grams, sounds) in the nearest-phrasing
 # similarity: pinyin only backs the others up, as homophones also collide.
 VIEW_WEIGHTS = (0.4, 0.4, 0.2)
@@ -70,7 +71,8 @@ class Weights:
         rank = rows @ self.rank_vector()
         if valid is not None:
             rank = np.where(valid, rank, -np.inf)
-        return rows @ self.confidence_vector() + self.conf_margin * margins(rank) * rows[..., 3]
+        lead = margins(rank) * rows[..., INFORMATIVE]  # counts as far as the topic is covered
+        return rows @ self.confidence_vector() + self.conf_margin * lead
 
 
 def margins(rank: np.ndarray) -> np.ndarray:

@@ -24,9 +24,10 @@ import logging
 import os
 import pickle
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 from tooling.answer import analysis
 from tooling.answer.embed import Model
@@ -119,16 +120,22 @@ def remember(folder: Path, stamp: str, key: str) -> None:
     """Note that the folder with ``stamp`` has the index ``key`` (best effort)."""
     path = _stamp_path(folder, stamp)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(key)
-        os.replace(temporary, path)
-        stamps = sorted(path.parent.glob("*.stamp"), key=lambda p: p.stat().st_mtime)
-        for old in stamps[:-KEEP]:
-            old.unlink(missing_ok=True)
+        _replace(path, lambda handle: handle.write(key.encode("ascii")))
     except OSError as exc:
         log.warning("search index stamp not stored in %s (%s)", path.parent, exc)
+
+
+def _replace(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write ``path`` whole or not at all (a temporary file, then a rename), then keep
+    only the :data:`KEEP` newest files of its kind (its suffix) in its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        write(handle)
+    os.replace(temporary, path)
+    kept = sorted(path.parent.glob(f"*{path.suffix}"), key=lambda p: p.stat().st_mtime)
+    for old in kept[:-KEEP]:
+        old.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -177,14 +184,7 @@ def load(folder: Path, key: str) -> object | None:
 def save(folder: Path, key: str, index: object) -> None:
     path = _path(folder, key)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
+        _replace(path, lambda handle: pickle.dump(index, handle, pickle.HIGHEST_PROTOCOL))
         analysis.store_dictionary(folder)
-        stored = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
-        for old in stored[:-KEEP]:
-            old.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("search index not stored in %s (%s)", path.parent, exc)
