@@ -156,7 +156,8 @@ class TreeMirror:
         archive`` instead, as a whole, and so is the next tree after it.
         """
         plain = all(mode in _PLAIN_MODES for mode, _ in files.values())
-        if self.commit is None or not plain or not self.plain:
+        moved_from, self.commit = self.commit, None  # a move that fails midway: start over
+        if moved_from is None or not plain or not self.plain:
             shutil.rmtree(self.top)
             self.top.mkdir()
             self.files = {}

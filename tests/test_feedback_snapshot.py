@@ -11,10 +11,12 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pytest
 from helpers import FIXTURE_KB, entry_yaml, git, init_kb_repo
 
 from feedback_app.gitstore import GitStore
 from feedback_app.snapshot import Snapshot, SnapshotCache
+from tooling.git import GitError
 from tooling.kb.check import validate
 
 EDITED = "kb/repairs/water-leak.yaml"
@@ -118,3 +120,44 @@ def test_a_tree_with_a_symbolic_link_is_exported_whole(tmp_path: Path) -> None:
     plain = commit_all(repo, "Remove the link")
     same_content(cache.get(plain), cold(repo, plain))
     assert not (cache.mirror.root / "fees" / "notes.md").exists()
+
+
+def test_a_link_pointing_outside_the_repository_is_left_out(tmp_path: Path) -> None:
+    """tarfile's data filter refuses such a link; the snapshot leaves that one file out
+    (the app keeps answering) instead of failing on every request."""
+    repo = init_kb_repo(tmp_path / "repo", FIXTURE_KB)
+    (repo / "kb" / "fees" / "outside.yaml").symlink_to("../../../../../../etc/hostname")
+    (repo / "kb" / "fees" / "notes.md").symlink_to("../repairs/_section.yaml")
+    linked = commit_all(repo, "Add a link out of the repository and one inside it")
+    cache = SnapshotCache(GitStore(repo), "kb")
+    snapshot = cache.get(linked)
+    assert not (cache.mirror.root / "fees" / "outside.yaml").exists()
+    assert (cache.mirror.root / "fees" / "notes.md").is_symlink()  # inside: kept
+    assert len(snapshot.loaded.kb.entries) == len(validate(FIXTURE_KB).kb.entries)
+
+
+def test_a_move_that_fails_midway_is_redone_whole(tmp_path: Path) -> None:
+    """A git failure while the mirror moves (after it deleted removed files) must not
+    leave it believing it holds them: the next move writes everything again."""
+    repo = init_kb_repo(tmp_path / "repo", FIXTURE_KB)
+    store = GitStore(repo)
+    cache = SnapshotCache(store, "kb")
+    cache.get(git(repo, "rev-parse", "HEAD").strip())
+    removed = repo / EDITED
+    text = removed.read_text(encoding="utf-8")
+    removed.unlink()
+    without = commit_all(repo, "Remove water-leak")
+    real = store.blobs
+
+    def failing(oids: list[str]) -> dict[str, bytes]:
+        raise GitError(["cat-file", "--batch"], -1, "timed out")
+
+    store.blobs = failing  # type: ignore[method-assign]
+    with pytest.raises(GitError):
+        cache.get(without)
+    store.blobs = real  # type: ignore[method-assign]
+    removed.write_text(text, encoding="utf-8")
+    back = commit_all(repo, "Restore water-leak")
+    restored = cache.get(back)
+    assert restored.entry("water-leak") is not None
+    same_content(restored, cold(repo, back))

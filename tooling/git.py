@@ -17,6 +17,7 @@ and updates it by blob id: ``feedback_app/snapshot.py``.)
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 import tarfile
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tooling.errors import ZhikuError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from tooling.kb.load import LoadResult
@@ -206,13 +209,26 @@ def find_toplevel(path: Path) -> Path | None:
 
 
 def export_tree(git: Git, rev: str, path: str, dest: Path) -> bool:
-    """Write the files under ``path`` at ``rev`` into ``dest``; False when there are none."""
+    """Write the files under ``path`` at ``rev`` into ``dest``; False when there are none.
+
+    Members tarfile's ``data`` filter refuses (a symbolic link pointing outside the
+    folder, an absolute path) are left out with a warning, not raised: a commit on
+    main is the writers' content, and one bad link must not take the app down. The
+    loader then simply does not see that file."""
     listing = git.run("ls-tree", "--name-only", rev, "--", path).strip()
     if not listing:
         return False
     data = git.run_bytes("archive", "--format=tar", rev, "--", path)
+
+    def safe(member: tarfile.TarInfo, where: str) -> tarfile.TarInfo | None:
+        try:
+            return tarfile.data_filter(member, where)
+        except tarfile.FilterError as exc:
+            log.warning("%s at %s left out: %s", member.name, rev[:12], exc)
+            return None
+
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(dest, filter="data")
+        tar.extractall(dest, filter=safe)
     return True
 
 
