@@ -29,7 +29,8 @@ test-deps: install ## install system packages the tests need (chromium, CJK font
 # a server or git (measured on 2 cores: 160 s with 3 workers, 185 s with 2, 168 s
 # with 4); a module's tests stay on one worker, so module fixtures (a built site, a
 # running app) are set up once.
-PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
+# The cores this process may use (a container's cpuset), as xdist's own `auto` counts.
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; f = getattr(os, "sched_getaffinity", None); print((len(f(0)) if f else os.cpu_count() or 1) + 1)')
 PYTEST_PARALLEL ?= -n $(PYTEST_WORKERS) --dist loadscope
 
 test: test-deps ## run the whole test suite, in parallel
