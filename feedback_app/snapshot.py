@@ -121,7 +121,9 @@ class Snapshot:
         )
         after = merged.problems + check(merged, today)
         before = {_key(p) for p in self.problems if p.severity is Severity.ERROR}
-        return sorted({p for p in after if p.severity is Severity.ERROR and _key(p) not in before})
+        return sorted_problems(
+            p for p in after if p.severity is Severity.ERROR and _key(p) not in before
+        )
 
 
 #: File modes the mirror writes itself; anything else (a symlink) is exported again.

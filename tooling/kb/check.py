@@ -7,11 +7,12 @@ returning the model and every problem sorted by file and line.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +55,13 @@ def validate(root: Path, today: date | None = None, cache: LoadCache | None = No
         return Validation(loaded.kb, sorted_problems(problems))
 
 
-def sorted_problems(problems: list[Problem]) -> list[Problem]:
-    """``sorted(set(problems))``: the same order (by file, line, column, severity,
-    message, hint, code), compared as tuples rather than through the dataclass."""
-    return sorted(
-        set(problems), key=lambda p: (p.file, p.line, p.col, p.severity, p.message, p.hint, p.code)
-    )
+_PROBLEM_ORDER = attrgetter(*(f.name for f in fields(Problem)))
+
+
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """``sorted(set(problems))``: the same order (the dataclass's fields in turn), compared
+    as tuples rather than through the dataclass's generated ``<``."""
+    return sorted(set(problems), key=_PROBLEM_ORDER)
 
 
 @contextmanager
