@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from typing import Any
 
-from kbgen import GIT_ENV
+from kbgen import git
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_KB = ROOT.parent / "shared" / "eval" / "kb"
@@ -42,12 +42,6 @@ CLIENTS = 10
 WORKERS = 2
 TARGET_P95_SECONDS = 1.0
 ENTRIES = ["no-water", "water-leak", "repair-channels", "power-trip", "access-card"]
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=GIT_ENV, capture_output=True, text=True, check=True
-    ).stdout
 
 
 def make_repo(work: Path) -> Path:

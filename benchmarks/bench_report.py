@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from kbgen import GIT_ENV
+from kbgen import git
 
 ENTRIES = 5_000
 SECTIONS = 10
@@ -37,13 +37,6 @@ TODAY = date(2026, 11, 25)
 LIMIT_SECONDS = 10.0
 KB_BIN = Path(sys.executable).with_name("kb")
 TOPICS = ["停车", "物业费", "快递", "电梯", "门禁", "报修", "装修", "垃圾分类", "宠物", "噪音"]
-
-
-def git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=GIT_ENV, input=stdin, capture_output=True, check=True
-    )
-    return done.stdout.decode()
 
 
 def staff() -> list[tuple[str, str, str]]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_build_floor import fix_related, git_commit
-from kbgen import GIT_ENV, generate
+from kbgen import generate, git
 
 from feedback_app.gitstore import GitStore
 from feedback_app.snapshot import SnapshotCache
@@ -42,20 +41,13 @@ REFRESHES = 5
 TARGET_REFRESH_S = 2.0
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=GIT_ENV, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
 def edit_and_commit(repo: Path, number: int, round_: int) -> str:
     """Change the rule of entry ``number`` and commit it on main; the new tip."""
     path = next((repo / "kb").glob(f"*/*/e{number:05d}.yaml"))
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("rule: |\n", f"rule: |\n  第 {round_} 次修改。\n", 1), "utf-8")
     git(repo, "commit", "-q", "-am", f"Edit e{number:05d}")
-    return git(repo, "rev-parse", "HEAD")
+    return git(repo, "rev-parse", "HEAD").strip()
 
 
 def timed(cache: SnapshotCache, commit: str) -> tuple[float, float, int]:
@@ -77,7 +69,7 @@ def measure(entries: int) -> dict[str, float]:
         git_commit(repo)
         store = GitStore(repo)
         cache = SnapshotCache(store, "kb")
-        first_wall, first_cpu, _ = timed(cache, git(repo, "rev-parse", "HEAD"))
+        first_wall, first_cpu, _ = timed(cache, git(repo, "rev-parse", "HEAD").strip())
         walls, cpus, parsed = [], [], []
         for round_ in range(REFRESHES):
             tip = edit_and_commit(repo, (round_ * 997 + 3) % entries, round_)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
 from pathlib import Path
 
 TOPICS = [
@@ -51,6 +52,16 @@ GIT_ENV = {
     "GIT_CONFIG_GLOBAL": "/dev/null",
     "GIT_CONFIG_NOSYSTEM": "1",
 }
+
+
+def git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
+    """Run git in ``repo`` as the benchmark identity; its standard output."""
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=GIT_ENV, input=stdin, capture_output=True, check=True
+    )
+    return done.stdout.decode()
+
+
 STAFF = ["zhang-wei", "wang-fang", "liu-qiang", "chen-jing", "li-na"]
 
 
