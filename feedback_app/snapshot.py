@@ -150,8 +150,9 @@ class TreeMirror:
         self.plain = True  # the folder holds regular files only
         self.written = 0  # files written by the last move_to
 
-    def move_to(self, commit: str, files: dict[str, tuple[str, str]]) -> None:
-        """Make the folder hold ``files`` (``GitStore.ls_tree`` of ``commit``).
+    def move_to(self, commit: str, files: dict[str, tuple[str, str]]) -> dict[str, bytes]:
+        """Make the folder hold ``files`` (``GitStore.ls_tree`` of ``commit``); the bytes
+        of the blobs it read, by blob id.
 
         Files are written with their blobs' bytes (``git cat-file --batch``). A tree
         with anything but regular files (a symbolic link) is exported with ``git
@@ -180,6 +181,7 @@ class TreeMirror:
         self.written = len(files) if not plain else len(changed)
         self.root.mkdir(parents=True, exist_ok=True)
         self.files, self.commit, self.plain = dict(files), commit, plain
+        return contents
 
     def _target(self, rel: str) -> Path:
         parts = rel.split("/")
@@ -209,7 +211,6 @@ class SnapshotCache:
         self._current: Snapshot | None = None
         self.mirror = TreeMirror(store, self.kb_dir)
         self.load_cache = LoadCache()
-        self._meta_blobs: dict[str, bytes] = {}
 
     def get(self, commit: str) -> Snapshot:
         today = date.today()
@@ -234,7 +235,7 @@ class SnapshotCache:
         prefix = f"{self.kb_dir}/" if self.kb_dir else ""
         cache.fingerprints = {path.removeprefix(prefix): oid for path, (mode, oid) in files.items()}
         with gc_paused():
-            self.mirror.move_to(commit, files)
+            fetched = self.mirror.move_to(commit, files)
             loaded = load(self.mirror.root, cache)
             problems = loaded.problems + check(loaded, today, cache)
         wanted = {
@@ -242,9 +243,15 @@ class SnapshotCache:
             for path, (_, oid) in files.items()
             if path.rsplit("/", 1)[-1] in ("_staff.yaml", "_section.yaml")
         }
-        known = {oid: data for oid, data in self._meta_blobs.items() if oid in wanted}
+        # Roster and section files: read by this move, or kept from the last snapshot;
+        # only an exported tree (a symbolic link in it) leaves some to read here.
+        before = self._current.meta_blobs if self._current is not None else {}
+        known = {
+            o: fetched[o] if o in fetched else before[o]
+            for o in wanted
+            if o in fetched or o in before
+        }
         known.update(self.store.blobs(sorted(wanted - set(known))))
-        self._meta_blobs = known
         log.info(
             "loaded %s at %s: %d entries (%d parsed again, %d files written) in %.2f s",
             self.kb_dir,
