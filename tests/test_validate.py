@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import EVAL_KB, FIXTURE_KB, entry_yaml, require_shared_eval
@@ -533,3 +534,62 @@ def test_problems_are_sorted_as_the_dataclass_orders_them() -> None:
     ]
     problems += problems[:5]
     assert sorted_problems(problems) == sorted(set(problems))
+
+
+def _string_schemas(schema: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(schema, dict):
+        if schema.get("type") == "string":
+            yield schema
+        for value in schema.values():
+            yield from _string_schemas(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _string_schemas(value)
+
+
+def test_the_plain_string_fast_path_agrees_with_the_full_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`schema_check._passes` skips the string branch of `_check` for values it would not
+    report; a rule added to that branch alone would be skipped for every plain string.
+    For every string schema shipped and a set of awkward values, both must agree."""
+    from tooling.kb import schema, schema_check
+    from tooling.kb.identity import SITE_SCHEMA
+    from tooling.kb.yamlio import Document
+
+    shipped = [
+        schema.ENTRY_SCHEMA,
+        schema.SECTION_SCHEMA,
+        schema.STAFF_SCHEMA,
+        schema.SYNONYMS_SCHEMA,
+        SITE_SCHEMA,
+    ]
+    strings = [s for top in shipped for s in _string_schemas(top)]
+    assert len(strings) > 10
+    values = [
+        "",
+        " ",
+        "正常的一句话",
+        "water-leak",
+        "Water_Leak",
+        "2026-12-01",
+        "2026-13-40",
+        "【待填写】",
+        "开头【待填写:问法】",
+        "x" * 81,
+        "x" * 2000,
+        "public",
+        "internal",
+        "https://example.com",
+        "javascript:alert(1)",
+        "0571-6600",
+        "2h",
+        "180d",
+        "zhang-wei",
+    ]
+    fast = {(i, v): schema_check._passes(v, s) for i, s in enumerate(strings) for v in values}
+    monkeypatch.setattr(schema_check, "_passes", lambda text, sch: False)
+    for (i, value), passes in fast.items():
+        out: list[Problem] = []
+        schema_check._check(value, strings[i], ("field",), Document(value), "f.yaml", out)
+        assert passes == (out == []), (strings[i], value, out)
