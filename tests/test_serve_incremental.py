@@ -147,3 +147,33 @@ def test_only_changes_reach_the_server() -> None:
         ("modified", "/kb/repairs/leak.yaml", False),
         ("modified", "/kb/repairs", False),
     ]
+
+
+def test_every_watch_moves_to_inotify(tmp_path: Path) -> None:
+    """`kb serve` swaps MkDocs' polling observer for inotify; every path MkDocs watched
+    before (the docs folder, mkdocs.yml, theme folders with --watch-theme) must move,
+    as the polling observer is then never started."""
+    from mkdocs.livereload import LiveReloadServer
+    from watchdog.observers.polling import PollingObserver
+
+    from tooling.site.serving import use_inotify
+
+    docs, theme, config = tmp_path / "docs", tmp_path / "theme", tmp_path / "mkdocs.yml"
+    docs.mkdir()
+    theme.mkdir()
+    config.write_text("site_name: x\n", encoding="utf-8")
+    server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=str(docs))
+    for path in (docs, config, theme, theme):
+        server.watch(str(path))
+    before, polling = dict(server._watched_paths), server.observer
+    if not use_inotify(server):
+        pytest.skip("INOTIFY UNAVAILABLE on this machine: the swap is not made")
+    assert not isinstance(server.observer, PollingObserver)
+    assert polling.emitters == set()  # nothing left where no one will look
+    assert server._watched_paths == before == {str(docs): 1, str(config): 1, str(theme): 2}
+    # A file is watched through its folder (MkDocs' way).
+    assert {e.watch.path for e in server.observer.emitters} == {
+        str(docs),
+        str(theme),
+        str(tmp_path),
+    }

@@ -388,7 +388,7 @@ class ZhikuPlugin(BasePlugin[ZhikuConfig]):
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any
     ) -> LiveReloadServer:
-        use_inotify(server, [config.docs_dir, *filter(None, [config.config_file_path])])
+        use_inotify(server)
         server.watch(str(self.kb_dir))
         server.error_handler = with_livereload(server, server.error_handler)
         return server

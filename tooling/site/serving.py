@@ -121,21 +121,26 @@ def _inotify_observer() -> Any:
         return None
 
 
-def use_inotify(server: LiveReloadServer, watched: list[str]) -> bool:
-    """Move the server's watches of ``watched`` to an inotify observer (before it starts).
+def use_inotify(server: LiveReloadServer) -> bool:
+    """Move every watch the server has to an inotify observer (before it starts).
 
-    ``watched`` are the paths already watched (MkDocs watches the docs folder and
-    ``mkdocs.yml`` before ``on_serve``); paths watched later go to the new observer
-    by themselves. Returns False, and changes nothing, where inotify is not there.
+    MkDocs watches the docs folder, ``mkdocs.yml`` and, with ``--watch-theme``, the
+    theme folders before ``on_serve``; its own record of them (``_watched_paths``,
+    path -> how many times watched) is read, so none is left on the polling observer,
+    which is then never started. Paths watched later go to the new observer by
+    themselves. Returns False, and changes nothing, where inotify is not there.
     """
     observer = _inotify_observer()
     if observer is None:
         return False
-    for path in watched:
-        server.unwatch(path)
+    watched: dict[str, int] = dict(server._watched_paths)
+    for path, times in watched.items():
+        for _ in range(times):
+            server.unwatch(path)
     server.observer = observer
-    for path in watched:
-        server.watch(path)
+    for path, times in watched.items():
+        for _ in range(times):
+            server.watch(path)
     return True
 
 
