@@ -132,8 +132,8 @@ SETTINGS: tuple[Setting, ...] = (
         "SEARCH_WARM",
         True,
         bool,
-        "build the answer index of both audiences in the background when the app starts, "
-        "so the first question does not wait for it",
+        "build the answer index of both audiences in the background for each snapshot of "
+        "main (at start and after each merge), so the first question does not wait for it",
     ),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, int, "larger request bodies get 413"),
     Setting("GIT_TIMEOUT", 30.0, float, "seconds a git command may run (a push gets twice this)"),

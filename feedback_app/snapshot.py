@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -204,9 +205,16 @@ class SnapshotCache:
     load cache (``load_cache.misses`` counts the entries parsed again).
     """
 
-    def __init__(self, store: GitStore, kb_dir: str) -> None:
+    def __init__(
+        self,
+        store: GitStore,
+        kb_dir: str,
+        on_new: Callable[[Snapshot], object] | None = None,
+    ) -> None:
+        """``on_new`` is called with each snapshot built (the app warms its indexes)."""
         self.store = store
         self.kb_dir = kb_dir.strip("/")
+        self.on_new = on_new
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
         self.mirror = TreeMirror(store, self.kb_dir)
@@ -221,6 +229,8 @@ class SnapshotCache:
             current = self._current
             if current is None or current.commit != commit or current.today != today:
                 current = self._current = self._build(commit, today)
+                if self.on_new is not None:
+                    self.on_new(current)
             return current
 
     def peek(self) -> Snapshot | None:
@@ -267,11 +277,18 @@ class SnapshotCache:
 class MainSnapshot:
     """The snapshot of the tip of ``base_ref``, checked at most every ``interval`` s."""
 
-    def __init__(self, store: GitStore, kb_dir: str, base_ref: str, interval: float) -> None:
+    def __init__(
+        self,
+        store: GitStore,
+        kb_dir: str,
+        base_ref: str,
+        interval: float,
+        on_new: Callable[[Snapshot], object] | None = None,
+    ) -> None:
         self.store = store
         self.base_ref = base_ref
         self.interval = interval
-        self.cache = SnapshotCache(store, kb_dir)
+        self.cache = SnapshotCache(store, kb_dir, on_new)
         self._checked = 0.0
         self._tip: str | None = None
 

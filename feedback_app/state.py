@@ -3,8 +3,8 @@
 Search and flags read the *same* :class:`~feedback_app.snapshot.MainSnapshot`
 (the tip of ``BASE_BRANCH``), so they can never disagree about what exists.
 With ``SEARCH_WARM`` (the default) the answer indexes of both audiences are
-built in a background thread as the app starts, so the first question does not
-wait for them.
+built in a background thread for every snapshot of main, as the app starts and
+after each merge, so the first question does not wait for them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,8 @@ class AppState:
     service: FlagService | None = None
     query_log: QueryLog | None = None
     idempotency: IdempotencyStore | None = None
-    # The background build of the answer indexes started with the app (SEARCH_WARM).
-    warming: threading.Thread | None = None
+    # The background builds of each snapshot's answer indexes (SEARCH_WARM).
+    warming: Warmer | None = None
 
     def snapshot(self) -> Snapshot:
         if self.main is None:
@@ -81,11 +82,13 @@ def build(app: Flask) -> AppState:
     stale = store.remove_stale_temp_files()
     if stale:
         log.warning("removed %d stale temporary index file(s): %s", len(stale), ", ".join(stale))
+    warming = Warmer() if config.get("SEARCH_WARM") else None
     main = MainSnapshot(
         store,
         config["KB_DIR"],
         f"refs/heads/{config['BASE_BRANCH']}",
         float(config["REF_CHECK_SECONDS"]),
+        on_new=warming,
     )
     spool_dir = Path(config["SPOOL_DIR"]) if config.get("SPOOL_DIR") else None
     service = FlagService(
@@ -102,28 +105,51 @@ def build(app: Flask) -> AppState:
         int(config["QUERY_LOG_MAX_BYTES"]),
         int(config["QUERY_LOG_KEEP"]),
     )
-    warming = None
     try:
-        snapshot = main.current()  # load main's knowledge base now, not on the first request
+        main.current()  # load main's knowledge base now (and warm it), not on the first request
     except Unavailable:
         log.error("cannot load %s yet; the API answers 503 until it can", main.base_ref)
-    else:
-        if config.get("SEARCH_WARM"):
-            warming = threading.Thread(
-                target=warm_search, args=(snapshot,), name="zhiku-warm-search", daemon=True
-            )
-            warming.start()
     recovered = service.recover(lambda slot, body: idempotency.save(slot, 201, body))
     if recovered:
         log.info("finished %d spooled flag(s) left from an earlier run", recovered)
     return AppState(tokens, main, service, query_log, idempotency, warming)
 
 
-def warm_search(snapshot: Snapshot) -> None:
+class Warmer:
+    """Builds each new snapshot's answer indexes in a background thread: at start and
+    after every move of main, so the first question after a merge does not wait for a
+    build. A snapshot replaced before its turn is not warmed any further."""
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+        self.latest: Snapshot | None = None
+
+    def __call__(self, snapshot: Snapshot) -> None:
+        self.latest = snapshot
+        self.thread = threading.Thread(
+            target=warm_search,
+            args=(snapshot, lambda: self.latest is snapshot),
+            name="zhiku-warm-search",
+            daemon=True,
+        )
+        self.thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the newest snapshot's warming (for tests and benchmarks)."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
+def warm_search(snapshot: Snapshot, wanted: Callable[[], bool] = lambda: True) -> None:
     """Build the snapshot's answer index for each audience (the staff one first: the desk
-    asks most). A request that comes meanwhile waits for the build under way instead of
-    starting another (:meth:`Snapshot.search_view` holds a lock)."""
+    asks most) while ``wanted()``. A request that comes meanwhile waits for the build
+    under way instead of starting another (:meth:`Snapshot.search_view` holds a lock)."""
     for audience in WARM_ORDER:
+        if not wanted():
+            return
         started = time.perf_counter()
         try:
             snapshot.search_view(audience)

@@ -12,6 +12,7 @@ import pytest
 from conftest import FIXTURE_KB, init_kb_repo
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import git
 
 from feedback_app import create_app
 from feedback_app.auth import TokenStore
@@ -73,6 +74,27 @@ def test_the_answer_indexes_are_built_as_the_app_starts(
     assert response.status_code == 200
     assert response.get_json()["answered"] is True
     assert snapshot.search_view("public")[1] is built
+
+
+def test_a_merge_to_main_is_warmed_before_the_first_question(tmp_path: Path) -> None:
+    """After main moves, the new snapshot's indexes are built in the background too: the
+    first question after a merge does not wait for a build."""
+    own = init_kb_repo(tmp_path / "own", FIXTURE_KB)
+    app = create_app(
+        {"REPO": str(own), "TOKENS_FILE": str(tmp_path / "t.json"), "REF_CHECK_SECONDS": 0}
+    )
+    zhiku = app.extensions["zhiku"]
+    zhiku.warming.join(timeout=300)
+    first = zhiku.main.cache.peek()
+    entry = own / "kb" / "repairs" / "water-leak.yaml"
+    text = entry.read_text(encoding="utf-8").replace("rule: |\n", "rule: |\n  先关总阀。\n", 1)
+    entry.write_text(text, encoding="utf-8")
+    git(own, "commit", "-q", "-am", "Edit water-leak")
+    merged = zhiku.main.current()  # what the next request does: main moved
+    assert merged is not first
+    zhiku.warming.join(timeout=300)
+    assert [p for p in merged.problems if p.file == "repairs/water-leak.yaml"] == []
+    assert merged.indexed() == {"public", "staff"}
 
 
 def _log_lines(app: Flask) -> list[dict[str, Any]]:
