@@ -23,11 +23,11 @@ from conftest import (
 from tooling.kb.check import validate
 from tooling.kb.model import KnowledgeBase
 from tooling.kb.view import view
+from tooling.site.search_codec import encode_postings
 from tooling.site.search_index import (
     Normalizer,
     build_index,
     decode_postings,
-    encode_postings,
     fold,
     search,
     slim_material_index,

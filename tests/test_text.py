@@ -9,7 +9,7 @@ import pytest
 
 from tooling.kb.check import normalize_phrase
 from tooling.report.missing import normalize_query
-from tooling.site.search_index import HAN_RUN
+from tooling.site.search_text import HAN_RUN
 from tooling.text import CJK_RANGES, CJK_RUN, compact, fold, fold_chars, is_cjk_char, plain_text
 
 WORKER = Path(__file__).parent.parent / "tooling/site/assets/zhiku-search-worker.js"

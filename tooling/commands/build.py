@@ -64,7 +64,8 @@ def build_site(
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from tooling.site.mkdocs_plugin import ZhikuPlugin, plugin_overrides
+    from tooling.site.mkdocs_plugin import ZhikuPlugin
+    from tooling.site.plugin_config import plugin_overrides
 
     try:
         plugins = plugin_overrides(

@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mkdocs.commands.serve import serve
 
-    from tooling.site.mkdocs_plugin import plugin_overrides
+    from tooling.site.plugin_config import plugin_overrides
 
     kb_dir = kb_root(args).resolve()
     config_file = config_path(args)

@@ -60,7 +60,6 @@ from tooling.site.assemble import search_module_available as _search_in
 from tooling.site.contacts import contacts_html
 from tooling.site.incremental import Changes, Incremental
 from tooling.site.lastgood import LastGood
-from tooling.site.plugin_config import plugin_overrides as plugin_overrides  # re-exported
 from tooling.site.rawblocks import RawBlocks
 from tooling.site.search_index import INDEX_PATH
 from tooling.site.search_shards import write_index_files

@@ -44,8 +44,6 @@ import numpy as np
 
 from tooling.kb.model import Entry, KnowledgeBase
 from tooling.site.search_codec import decode_postings, encode_grouped, pack_terms, unpack_terms
-from tooling.site.search_codec import encode_postings as encode_postings  # re-exported
-from tooling.site.search_text import HAN_RUN as HAN_RUN  # re-exported
 from tooling.site.search_text import Normalizer, fold, terms, traditional_to_simplified
 from tooling.text import plain_text
 
