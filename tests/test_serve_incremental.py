@@ -149,7 +149,7 @@ def test_only_changes_reach_the_server() -> None:
     ]
 
 
-def test_every_watch_moves_to_inotify(tmp_path: Path) -> None:
+def test_every_watch_moves_to_inotify(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """`kb serve` swaps MkDocs' polling observer for inotify; every path MkDocs watched
     before (the docs folder, mkdocs.yml, theme folders with --watch-theme) must move,
     as the polling observer is then never started."""
@@ -163,6 +163,7 @@ def test_every_watch_moves_to_inotify(tmp_path: Path) -> None:
     theme.mkdir()
     config.write_text("site_name: x\n", encoding="utf-8")
     server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=str(docs))
+    request.addfinalizer(server.server_close)  # its socket, made (not bound) in __init__
     for path in (docs, config, theme, theme):
         server.watch(str(path))
     before, polling = dict(server._watched_paths), server.observer
