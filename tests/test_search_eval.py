@@ -320,6 +320,6 @@ def test_dev_set_targets(dev_metrics: Metrics) -> None:
     assert m.wrongly_refused <= 0.05, summary
     # The target is 0.80; the self-calibrated refusal reaches 0.70-0.75 here (14
     # or 15 of 20): two confidence weightings within 0.006 of each other on the KB's own
-    # objective refuse 14 and 15, and which one wins has moved between machines with the
+    # objective refuse 14 and 15, and which one wins has moved between sessions with the
     # same code (see the README). Not tuned to these questions.
     assert m.correctly_refused >= 0.70, summary
