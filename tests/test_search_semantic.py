@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from conftest import EVAL_KB, entry_yaml, require_shared_eval
 
 from tooling.answer import SearchIndex, embed
-from tooling.answer.calibrate import lean_on_meaning
+from tooling.answer.calibrate import _threshold, lean_on_meaning, people_weights, sure_budget
 from tooling.answer.engine import candidates
 from tooling.answer.index import Mask
 from tooling.kb.check import validate
@@ -115,6 +116,48 @@ def test_rank_weights_lean_on_the_model_within_one_standard_error() -> None:
         2.0,
         0.0,
     )
+
+
+def test_held_out_questions_are_reweighted_to_rank_as_entry_questions_do() -> None:
+    """3 of 8 held-out questions rank their entry first; both entry questions among them
+    do, so people's share is taken as (2 + 1/2) / (2 + 1) = 5/6: the right ones weigh
+    (5/6) / (3/8), the others (1/6) / (5/8), and the weights average 1."""
+    right = np.array([True, True, True, False, False, False, False, False])
+    question = np.array([True, True, False, False, False, False, False, False])
+    weights = people_weights(right, question)
+    assert weights[:3] == pytest.approx([(5 / 6) / (3 / 8)] * 3)
+    assert weights[3:] == pytest.approx([(1 / 6) / (5 / 8)] * 5)
+    assert weights.mean() == pytest.approx(1.0)
+    assert np.average(right, weights=weights) == pytest.approx(5 / 6)
+    # Nothing to reweight to, or nothing to reweight: all 1.
+    assert people_weights(right, np.zeros(8, dtype=bool)).tolist() == [1.0] * 8
+    assert people_weights(np.ones(8, dtype=bool), question).tolist() == [1.0] * 8
+
+
+def test_refusal_budget_holds_at_95_percent_confidence() -> None:
+    # 5 % minus 1.645 standard errors of a 5 % share over the effective count.
+    assert sure_budget(np.ones(400)) == pytest.approx(0.05 - 1.645 * (0.0475 / 400) ** 0.5)
+    assert sure_budget(np.ones(100)) == pytest.approx(0.05 - 1.645 * (0.0475 / 100) ** 0.5)
+    assert sure_budget(np.ones(51)) == 0.0  # too few to refuse any
+    # Unequal weights count as fewer questions (Kish): 200 at 3 and 200 at 1 are 320.
+    uneven = np.array([3.0] * 200 + [1.0] * 200)
+    assert sure_budget(uneven) == pytest.approx(0.05 - 1.645 * (0.0475 / 320) ** 0.5)
+
+
+def test_threshold_is_where_the_weighted_share_below_would_pass_the_budget() -> None:
+    confidences = np.arange(400, dtype=float)[::-1]  # order does not matter
+    budget = sure_budget(np.ones(400))  # 0.0321: 12 of 400 may be refused
+    assert _threshold(confidences) == 12.0
+    assert math.floor(budget * 400) == 12
+    # The 12 lowest weighing 4 each count as 48 (of 436; 328 effective questions, so a
+    # budget of 0.0302): only the 3 lowest fit (12 / 436 = 0.0275, 16 / 436 = 0.0367).
+    weights = np.ones(400)
+    weights[:12] = 4.0  # confidences 0..11 sit at the end of the reversed array
+    weights = weights[::-1].copy()
+    cut = sure_budget(weights)
+    refused = int(_threshold(confidences, weights))
+    assert refused == 3
+    assert 4 * refused / 436 <= cut < 4 * (refused + 1) / 436
 
 
 def test_masking_a_phrasing_hides_it_from_the_index(distinct_kb: KnowledgeBase) -> None:

@@ -20,6 +20,7 @@ from tooling.errors import ContentError, UsageError
 
 UNANSWERABLE = "-"
 MRR_DEPTH = 10
+CONFIDENCE_STEP = 1e-4  # SearchResult.confidence is rounded to 4 decimals
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Outcome:
     expected: str
     ranked: tuple[str, ...]  # ids in rank order, also when the answer was refused
     answered: bool
+    confidence: float = 0.0  # the best entry's, to 4 decimals (not in ``--details``)
 
     def to_json(self) -> dict[str, object]:
         """The ``--details`` line."""
@@ -103,7 +105,9 @@ def evaluate(index: SearchIndex, queries: list[LabelledQuery]) -> Metrics:
     for item in queries:
         result = index.search(item.query, limit=MRR_DEPTH)
         ranked = tuple(hit.entry_id for hit in result.hits)
-        outcomes.append(Outcome(item.query, item.expected, ranked, result.answered))
+        outcomes.append(
+            Outcome(item.query, item.expected, ranked, result.answered, result.confidence)
+        )
     return metrics(tuple(outcomes), index.entry_ids())
 
 
@@ -134,6 +138,53 @@ def metrics(outcomes: tuple[Outcome, ...], indexed: set[str]) -> Metrics:
         wrongly_refused_count=wrong,
         correctly_refused_count=right,
     )
+
+
+@dataclass(frozen=True)
+class TradeOff:
+    """The figures the labelled queries would give with the refusal threshold at ``threshold``."""
+
+    threshold: float
+    hit1: float  # answered right, a refusal counting as a miss
+    wrongly_refused: int  # of the answerable queries
+    correctly_refused: int  # of the unanswerable queries
+    fitted: bool  # the knowledge base's own threshold (figures as ``metrics`` gives them)
+
+
+def trade_offs(m: Metrics, indexed: set[str], fitted: float) -> list[TradeOff]:
+    """What refusing more or less would cost on these queries: one row per count of
+    refused unanswerable queries, at the lowest threshold that refuses that many (just
+    above the confidence of the last one refused), and a row for the fitted threshold,
+    sorted by threshold. Confidences are compared to 4 decimals, as
+    :class:`~tooling.answer.ranking.SearchResult` reports them; the fitted row uses the
+    answers as given."""
+    answerable = [o for o in m.outcomes if o.expected in indexed]
+    unanswerable = [o for o in m.outcomes if o.expected not in indexed]
+    nudge = CONFIDENCE_STEP / 2  # above a rounded confidence, below the next one
+    levels = sorted({0.0, *(o.confidence + nudge for o in unanswerable)})
+    rows = [
+        TradeOff(
+            threshold,
+            _share(
+                sum(
+                    o.ranked[:1] == (o.expected,) and not _refused(o, threshold) for o in answerable
+                ),
+                len(answerable),
+            ),
+            sum(_refused(o, threshold) for o in answerable),
+            sum(_refused(o, threshold) for o in unanswerable),
+            fitted=False,
+        )
+        for threshold in levels
+    ]
+    rows.append(
+        TradeOff(fitted, m.hit1, m.wrongly_refused_count, m.correctly_refused_count, fitted=True)
+    )
+    return sorted(rows, key=lambda r: (r.threshold, not r.fitted))
+
+
+def _refused(outcome: Outcome, threshold: float) -> bool:
+    return not outcome.ranked or outcome.confidence < threshold  # nothing found: refused
 
 
 def _share(part: float, whole: int) -> float:

@@ -12,11 +12,12 @@ from tooling.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # the search stack (jieba, pypinyin, numpy, the model) loads only when used
     from tooling.answer import SearchIndex, SelfEstimate
-    from tooling.answer.evaluate import Metrics
+    from tooling.answer.evaluate import Metrics, TradeOff
 
 NAME = "eval"
 HELP = "measure answer matching on a TSV of `query<TAB>expected_id` lines, or with --self"
 ORDER = 41
+TRADE_OFF_SHOWN = 0.25  # kb eval --trade-off leaves out thresholds refusing more answerable
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OUT.jsonl",
         help='write one JSON line per query: {"query", "expected", "ranked": [ids], '
         '"answered": true|false}',
+    )
+    parser.add_argument(
+        "--trade-off",
+        action="store_true",
+        help="also print what a higher or lower refusal threshold would give on these queries",
     )
     parser.add_argument(
         "--cache", metavar="DIR", help="vector and index cache folder (default: ~/.cache/zhiku)"
@@ -68,6 +74,26 @@ def format_metrics(m: Metrics) -> str:
     )
 
 
+def format_trade_offs(m: Metrics, rows: list[TradeOff]) -> str:
+    """The table of ``kb eval --trade-off``; rows refusing more than
+    :data:`TRADE_OFF_SHOWN` of the answerable queries are left out (the fitted row stays)."""
+    lines = [
+        "refusal threshold trade-off on these queries (> the fitted threshold):",
+        "   threshold  answered right  answerable refused  unanswerable refused",
+    ]
+    for row in rows:
+        wrong = row.wrongly_refused / m.answerable if m.answerable else 0.0
+        if wrong > TRADE_OFF_SHOWN and not row.fitted:
+            continue
+        right = row.correctly_refused / m.unanswerable if m.unanswerable else 0.0
+        lines.append(
+            f"{'>' if row.fitted else ' '} {row.threshold:10.4f}  {row.hit1:14.3f}  "
+            f"{f'{wrong:.3f} ({row.wrongly_refused}/{m.answerable})':>18}  "
+            f"{f'{right:.3f} ({row.correctly_refused}/{m.unanswerable})':>20}"
+        )
+    return "\n".join(lines)
+
+
 def format_estimate(index: SearchIndex) -> str:
     fit = index.fit
     w = fit.weights
@@ -81,6 +107,8 @@ def format_estimate(index: SearchIndex) -> str:
     lines += [
         f"held out: {estimate.answerable} phrasings (answerable), "
         f"{estimate.unanswerable} phrasings of held-out entries (unanswerable){sample}",
+        f"weighted as people ask: {estimate.questions} held-out entry questions "
+        f"(plain held-out hit@1 {estimate.held_out_hit1:.3f})",
         f"answered right (a refusal counts as a miss): {estimate.answered_right:.3f}",
         f"ranking only: hit@1 {estimate.ranking_hit1:.3f}, hit@5 {estimate.ranking_hit5:.3f}",
         f"answerable wrongly refused: {estimate.wrongly_refused:.3f}",
@@ -98,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give --queries FILE.tsv, --self, or both")
     if args.details and args.queries is None:
         raise UsageError("--details needs --queries FILE.tsv")
+    if args.trade_off and args.queries is None:
+        raise UsageError("--trade-off needs --queries FILE.tsv")
     kb = load_valid(args).kb
     from tooling.answer import SearchIndex
     from tooling.answer.evaluate import evaluate, read_queries
@@ -116,5 +146,10 @@ def run(args: argparse.Namespace) -> int:
                 for outcome in result.outcomes:
                     out.write(json.dumps(outcome.to_json(), ensure_ascii=False) + "\n")
         blocks.append(format_metrics(result))
+        if args.trade_off:
+            from tooling.answer.evaluate import trade_offs
+
+            rows = trade_offs(result, index.entry_ids(), index.threshold)
+            blocks.append(format_trade_offs(result, rows))
     print("\n\n".join(blocks))
     return EXIT_OK
