@@ -123,11 +123,8 @@ def test_kb_eval_trade_off(
     tiny_kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     queries = tmp_path / "q.tsv"
-    queries.write_text(
-        "退款多久到账\trefund-timeline\n衣服小了想换大一号\texchange-size\n"
-        "小区游泳池夏天几点开放,要买门票吗\t-\n",
-        encoding="utf-8",
-    )
+    lines = ["退款多久到账\trefund-timeline", "衣服小了想换大一号\texchange-size"]
+    queries.write_text("\n".join([*lines, "小区游泳池夏天几点开放,要买门票吗\t-"]), "utf-8")
     args = ["eval", "--kb", str(tiny_kb), "--queries", str(queries), "--trade-off"]
     assert main(args) == 0
     out = capsys.readouterr().out.split("\n\n")
