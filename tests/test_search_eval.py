@@ -21,7 +21,6 @@ from tooling.answer import SearchIndex
 from tooling.answer.evaluate import (
     Metrics,
     Outcome,
-    TradeOff,
     evaluate,
     metrics,
     read_queries,
@@ -110,13 +109,18 @@ def test_trade_offs_by_hand() -> None:
     m = metrics(outcomes, indexed)
     rows = trade_offs(m, indexed, 1.0)
     half = 0.00005  # above a confidence rounded to 4 decimals
-    assert rows == [
-        TradeOff(0.0, 2 / 3, 0, 1, fitted=False),
-        TradeOff(half, 2 / 3, 0, 1, fitted=False),
-        TradeOff(0.9 + half, 2 / 3, 0, 2, fitted=False),
-        TradeOff(1.0, m.hit1, 0, 2, fitted=True),  # as the answers were given
-        TradeOff(1.8 + half, 1 / 3, 2, 3, fitted=False),
+    figures = []
+    for r in rows:
+        refused = (r.metrics.wrongly_refused_count, r.metrics.correctly_refused_count)
+        figures.append((r.threshold, r.metrics.hit1, *refused, r.fitted))
+    assert figures == [
+        (0.0, 2 / 3, 0, 1, False),
+        (half, 2 / 3, 0, 1, False),
+        (0.9 + half, 2 / 3, 0, 2, False),
+        (1.0, m.hit1, 0, 2, True),  # the answers as given
+        (1.8 + half, 1 / 3, 2, 3, False),
     ]
+    assert rows[3].metrics is m
 
 
 def test_kb_eval_trade_off(
@@ -356,6 +360,12 @@ def test_fixture_question_targets() -> None:
     # foretells what the residents' questions get (unweighted it said 0.72 on the dev set).
     estimate = index.estimate
     assert estimate is not None
+    # The fit did weight: weighted, the held-out hit@1 is the entry questions' share
+    # (k + 1/2) / (n + 1) for a whole k, not the plain share.
+    assert 0 < estimate.held_out_hit1 < 1, estimate
+    right_questions = estimate.ranking_hit1 * (estimate.questions + 1) - 0.5
+    assert right_questions == pytest.approx(round(right_questions)), estimate
+    assert estimate.ranking_hit1 != pytest.approx(estimate.held_out_hit1), estimate
     assert abs(estimate.answered_right - m.hit1) <= 0.05, (estimate, summary)
     assert estimate.wrongly_refused <= 0.05, estimate
 

@@ -12,7 +12,7 @@ and refusal by the two shares (answerable refused, unanswerable refused).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tooling.answer import SearchIndex
@@ -145,10 +145,8 @@ class TradeOff:
     """The figures the labelled queries would give with the refusal threshold at ``threshold``."""
 
     threshold: float
-    hit1: float  # answered right, a refusal counting as a miss
-    wrongly_refused: int  # of the answerable queries
-    correctly_refused: int  # of the unanswerable queries
-    fitted: bool  # the knowledge base's own threshold (figures as ``metrics`` gives them)
+    metrics: Metrics
+    fitted: bool  # the knowledge base's own threshold (the figures as evaluated)
 
 
 def trade_offs(m: Metrics, indexed: set[str], fitted: float) -> list[TradeOff]:
@@ -156,35 +154,16 @@ def trade_offs(m: Metrics, indexed: set[str], fitted: float) -> list[TradeOff]:
     refused unanswerable queries, at the lowest threshold that refuses that many (just
     above the confidence of the last one refused), and a row for the fitted threshold,
     sorted by threshold. Confidences are compared to 4 decimals, as
-    :class:`~tooling.answer.ranking.SearchResult` reports them; the fitted row uses the
-    answers as given."""
-    answerable = [o for o in m.outcomes if o.expected in indexed]
-    unanswerable = [o for o in m.outcomes if o.expected not in indexed]
+    :class:`~tooling.answer.ranking.SearchResult` reports them; the fitted row is ``m``."""
     nudge = CONFIDENCE_STEP / 2  # above a rounded confidence, below the next one
-    levels = sorted({0.0, *(o.confidence + nudge for o in unanswerable)})
-    rows = [
-        TradeOff(
-            threshold,
-            _share(
-                sum(
-                    o.ranked[:1] == (o.expected,) and not _refused(o, threshold) for o in answerable
-                ),
-                len(answerable),
-            ),
-            sum(_refused(o, threshold) for o in answerable),
-            sum(_refused(o, threshold) for o in unanswerable),
-            fitted=False,
-        )
-        for threshold in levels
-    ]
-    rows.append(
-        TradeOff(fitted, m.hit1, m.wrongly_refused_count, m.correctly_refused_count, fitted=True)
-    )
+    unanswerable = [o.confidence for o in m.outcomes if o.expected not in indexed]
+    rows = [TradeOff(fitted, m, fitted=True)]
+    for threshold in sorted({0.0, *(c + nudge for c in unanswerable)}):
+        # Nothing found is refused at any threshold, as search() does.
+        answered = (bool(o.ranked) and o.confidence >= threshold for o in m.outcomes)
+        outcomes = tuple(replace(o, answered=a) for o, a in zip(m.outcomes, answered, strict=True))
+        rows.append(TradeOff(threshold, metrics(outcomes, indexed), fitted=False))
     return sorted(rows, key=lambda r: (r.threshold, not r.fitted))
-
-
-def _refused(outcome: Outcome, threshold: float) -> bool:
-    return not outcome.ranked or outcome.confidence < threshold  # nothing found: refused
 
 
 def _share(part: float, whole: int) -> float:

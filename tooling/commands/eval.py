@@ -74,7 +74,7 @@ def format_metrics(m: Metrics) -> str:
     )
 
 
-def format_trade_offs(m: Metrics, rows: list[TradeOff]) -> str:
+def format_trade_offs(rows: list[TradeOff]) -> str:
     """The table of ``kb eval --trade-off``; rows refusing more than
     :data:`TRADE_OFF_SHOWN` of the answerable queries are left out (the fitted row stays)."""
     lines = [
@@ -82,14 +82,13 @@ def format_trade_offs(m: Metrics, rows: list[TradeOff]) -> str:
         "   threshold  answered right  answerable refused  unanswerable refused",
     ]
     for row in rows:
-        wrong = row.wrongly_refused / m.answerable if m.answerable else 0.0
-        if wrong > TRADE_OFF_SHOWN and not row.fitted:
+        r = row.metrics
+        if r.wrongly_refused > TRADE_OFF_SHOWN and not row.fitted:
             continue
-        right = row.correctly_refused / m.unanswerable if m.unanswerable else 0.0
         lines.append(
-            f"{'>' if row.fitted else ' '} {row.threshold:10.4f}  {row.hit1:14.3f}  "
-            f"{f'{wrong:.3f} ({row.wrongly_refused}/{m.answerable})':>18}  "
-            f"{f'{right:.3f} ({row.correctly_refused}/{m.unanswerable})':>20}"
+            f"{'>' if row.fitted else ' '} {row.threshold:10.4f}  {r.hit1:14.3f}  "
+            f"{f'{r.wrongly_refused:.3f} ({r.wrongly_refused_count}/{r.answerable})':>18}  "
+            f"{f'{r.correctly_refused:.3f} ({r.correctly_refused_count}/{r.unanswerable})':>20}"
         )
     return "\n".join(lines)
 
@@ -150,6 +149,6 @@ def run(args: argparse.Namespace) -> int:
             from tooling.answer.evaluate import trade_offs
 
             rows = trade_offs(result, index.entry_ids(), index.threshold)
-            blocks.append(format_trade_offs(result, rows))
+            blocks.append(format_trade_offs(rows))
     print("\n\n".join(blocks))
     return EXIT_OK
