@@ -153,8 +153,8 @@ def test_a_lead_counts_only_as_far_as_the_topic_is_covered() -> None:
     proportion to the best entry's informative coverage: a lone match of words that are
     no evidence of the topic is far ahead of nothing, which says nothing."""
     weights = Weights(conf_margin=1.0)
-    #             bm25 coverage nearest informative semantic rule whole
-    lone = np.array([[1.0, 0.5, 0.2, 0.0, 0.0, 0.0, 0.0], [0.0] * 7])
+    #             bm25 coverage nearest informative semantic rule
+    lone = np.array([[1.0, 0.5, 0.2, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
     assert weights.confidences(lone)[0] == pytest.approx(0.2)  # nearest + informative only
     topical = lone.copy()
     topical[0, 3] = 0.5

@@ -13,13 +13,11 @@ import pytest
 from conftest import EVAL_KB, entry_yaml, require_shared_eval
 
 from tooling.answer import SearchIndex, embed
-from tooling.answer.analysis import clauses
 from tooling.answer.calibrate import _threshold, lean_on_meaning, people_weights, sure_budget
-from tooling.answer.engine import Cosines, candidates
+from tooling.answer.engine import candidates
 from tooling.answer.index import Mask
 from tooling.kb.check import validate
 from tooling.kb.model import KnowledgeBase
-from tooling.text import fold
 
 MakeKb = Callable[[dict[str, str | bytes]], Path]
 
@@ -179,14 +177,6 @@ def test_masking_a_phrasing_hides_it_from_the_index(distinct_kb: KnowledgeBase) 
     assert corpus.bm25(terms, Mask(e))[e] == -np.inf
 
 
-def _texts(kb: KnowledgeBase) -> int:
-    """The texts an index of ``kb`` embeds: each entry's question, phrasings, scenario
-    cases and rule passage, and the clauses of questions and phrasings in several."""
-    asked = [t for e in kb.entries for t in (e.question, *e.phrasings)]
-    units = sum(1 + len(e.phrasings) + len(e.scenarios) for e in kb.entries)
-    return units + len(kb.entries) + sum(len(clauses(fold(t))) for t in asked)
-
-
 def test_second_build_embeds_nothing_and_one_change_embeds_one_text(
     make_kb: MakeKb, tmp_path: Path
 ) -> None:
@@ -198,7 +188,8 @@ def test_second_build_embeds_nothing_and_one_change_embeds_one_text(
     from tooling.answer.index import Corpus
 
     Corpus(kb, "staff", None, model, first)
-    assert first.embedded == _texts(kb)
+    texts = sum(1 + len(e.phrasings) + len(e.scenarios) for e in kb.entries) + len(kb.entries)
+    assert first.embedded == texts
     again = embed.VectorCache(cache)
     Corpus(kb, "staff", None, model, again)
     assert again.embedded == 0
@@ -279,7 +270,9 @@ def test_two_builders_of_one_index_at_once_build_it_once(
         worker.start()
     for worker in workers:
         worker.join()
-    assert model.texts == _texts(distinct_kb)  # once, not twice
+    e = distinct_kb.entries
+    texts = sum(1 + len(x.phrasings) + len(x.scenarios) for x in e) + len(e)
+    assert model.texts == texts  # once, not twice
     assert len(built) == 2
     assert built[0].search("屋里没电了") == built[1].search("屋里没电了")
 
@@ -352,64 +345,3 @@ def test_trapped_in_a_lift_is_answered(eval_index: SearchIndex) -> None:
     result = eval_index.search("电梯里被困住了出不来")
     assert result.answered
     assert result.hits[0].entry_id == "elevator-fault"
-
-
-def test_clauses_are_the_pieces_of_a_question_worth_asking_alone() -> None:
-    long = "昨晚手一滑多拍了一箱橙子，今天早上才看到，这单还能撤掉吗"
-    assert clauses(long) == ["昨晚手一滑多拍了一箱橙子", "今天早上才看到", "这单还能撤掉吗"]
-    assert clauses("小区车位怎么租?月租多少钱?") == ["小区车位怎么租", "月租多少钱"]
-    assert clauses("退款多久到账?") == []  # one clause: the whole says it all
-    assert clauses("在吗，退款多久到账") == []  # 在吗 is too short to ask alone
-
-
-def test_a_clause_counts_half_and_never_lowers_a_cosine() -> None:
-    units, rules = np.array([0.2, 0.5, 0.9]), np.array([0.1])
-    assert np.array_equal(Cosines(units, rules).ranked(), units)
-    mixed = Cosines(units, rules, np.array([0.8, 0.1, 0.9])).ranked()
-    assert mixed == pytest.approx([0.5, 0.5, 0.9])
-
-
-def test_a_long_question_is_ranked_by_its_clauses_and_trusted_on_the_whole(
-    distinct_kb: KnowledgeBase,
-) -> None:
-    """A question that tells a situation before it asks: its clauses bring the entry
-    that answers the ask nearer, while the confidence's semantic signal stays the whole
-    question's (the held-out questions it is calibrated on are of one clause)."""
-    index = SearchIndex.build(distinct_kb, "staff")
-    query = "今天坐电梯上楼的时候还好好的，一进家门发现屋里灯全都不亮了"
-    assert len(clauses(fold(query))) == 2
-    scored = {item.terms.entry.id: item for item in index.scored(query)}
-    corpus = index._corpus
-    model = embed.embedder()
-    assert model is not None
-    alone = candidates(
-        corpus,
-        corpus.analyzer.analyze(query),
-        model.embed([fold(query)], "query")[0],
-        index.fit.baseline,
-    )
-    assert alone is not None
-    for position, row in zip(alone.positions, alone.rows, strict=True):
-        item = scored[corpus.entries[position].entry.id]
-        assert item.whole == pytest.approx(row[4], abs=1e-5)  # the whole question's
-        assert item.semantic >= item.whole - 1e-6  # a clause never lowers it
-    # The clause about the lights is nearer the power cut than the whole question is;
-    # the one about the lift is no nearer the lift.
-    power, lift = scored["power-outage"], scored["elevator"]
-    assert power.semantic - power.whole > 0.02
-    assert power.semantic - power.whole > lift.semantic - lift.whole
-
-
-def test_the_calibration_asks_a_phrasing_in_several_clauses_clause_by_clause(
-    distinct_kb: KnowledgeBase,
-) -> None:
-    index = SearchIndex.build(distinct_kb, "staff", reuse=False)
-    corpus = index._corpus
-    texts = [u.text for e in corpus.entries for u in e.units]
-    several = {row for row, text in enumerate(texts) if clauses(fold(text))}
-    assert several  # 小区车位怎么租?月租多少钱?
-    assert set(corpus.clause_vectors) == several
-    for row, vectors in corpus.clause_vectors.items():
-        assert vectors.shape == (len(clauses(fold(texts[row]))), embed.DIM)
-    # Only holding out needs them: a stored index leaves them out.
-    assert corpus.__getstate__()["clause_vectors"] == {}

@@ -26,10 +26,9 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from tooling.answer.analysis import clauses
 from tooling.answer.calibrate import Fit, SelfEstimate, calibrate
 from tooling.answer.embed import Model, VectorCache, cache_dir, embedder
-from tooling.answer.engine import candidates, cosines
+from tooling.answer.engine import candidates
 from tooling.answer.index import Corpus
 from tooling.answer.ranking import Hit, Scored, SearchResult, explain
 from tooling.kb.model import KnowledgeBase
@@ -184,14 +183,12 @@ class SearchIndex:
         """Every candidate with its signals, best first (for evaluation and debugging)."""
         corpus = self._corpus
         analyzed = corpus.analyzer.analyze(query)
-        vector = found_cosines = None
+        vector = None
         if self.semantic:
             model = embedder()
             if model is not None and model.model_id == corpus.model_id:
-                folded = fold(query)
-                vectors = model.embed([folded, *clauses(folded)], "query")
-                vector, found_cosines = vectors[0], cosines(corpus, vectors)
-        found = candidates(corpus, analyzed, vector, self.fit.baseline, None, found_cosines)
+                vector = model.embed([fold(query)], "query")[0]
+        found = candidates(corpus, analyzed, vector, self.fit.baseline)
         if found is None:
             return []
         if vector is None:  # the model went away after the index was built

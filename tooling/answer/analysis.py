@@ -106,19 +106,6 @@ class Analyzed:
     runs: tuple[tuple[str, ...], ...] = ()
 
 
-# Clause boundaries: punctuation (half- and full-width) and spaces.
-CLAUSE_BREAK = re.compile(r"[，,。.！!？?；;、：:\s~～…]+")
-MIN_CLAUSE = 4  # characters: shorter pieces (好麻烦, 在吗) say too little alone
-
-
-def clauses(text: str) -> list[str]:
-    """The clauses of a (folded) question worth embedding on their own: its pieces
-    between punctuation of :data:`MIN_CLAUSE` characters or more, when there are two
-    or more; else none (the whole question says it all)."""
-    pieces = [p for p in CLAUSE_BREAK.split(text) if len(p) >= MIN_CLAUSE]
-    return pieces if len(pieces) >= 2 else []
-
-
 class Analyzer:
     """Normalization, synonym folding, segmentation and bigrams for one knowledge base.
 

@@ -50,9 +50,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tooling.answer.engine import Baseline, Cosines, baseline, candidates, cosines
-from tooling.answer.index import ASKED, Corpus, Mask
-from tooling.answer.ranking import SIGNALS, Weights
+from tooling.answer.engine import Baseline, baseline, candidates
+from tooling.answer.index import Corpus, Mask
+from tooling.answer.ranking import Weights
 
 REFUSAL_BUDGET = 0.05  # the share of answerable questions we accept to refuse
 BUDGET_Z = 1.645  # one-sided 95 %: the budget holds despite the estimate's sampling error
@@ -64,6 +64,7 @@ CONF_SEMANTIC = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 CONF_RULE = (0.0, 0.5, 1.0)
 CONF_MARGIN = (0.0, 0.25, 0.5, 1.0)
 CONF_COVERAGE = (0.0, 0.5, 1.0)
+ASKED = ("question", "phrasing")  # the units held out as questions (not scenario cases)
 BATCH = 128  # held-out questions whose cosines are computed in one matrix product
 
 
@@ -206,26 +207,20 @@ def _ask(
     vectors, rules = corpus.unit_vectors, corpus.rule_vectors
     for start in range(0, len(held), BATCH):
         batch = held[start : start + BATCH]
-        products = None
+        cosines = None
         if vectors is not None and rules is not None:
             # One matrix product for the whole batch instead of one pass over every
             # vector per question (the cosines agree to float32 rounding, ~1e-7).
             asked = vectors[[int(corpus.unit_starts[e]) + u for e, u, _ in batch]]
-            products = (asked @ vectors.T, asked @ rules.T)
+            cosines = (asked @ vectors.T, asked @ rules.T)
         for i, (e, u, mask) in enumerate(batch):
             unit = corpus.entries[e].units[u]
-            row = int(corpus.unit_starts[e]) + u
-            vector = vectors[row] if vectors is not None else None
-            found_cosines = None
-            if products is not None and vector is not None:
-                found_cosines = Cosines(products[0][i], products[1][i])
-                if row in corpus.clause_vectors:  # asked clause by clause too, as a search
-                    stacked = np.vstack([vector[None, :], corpus.clause_vectors[row]])
-                    found_cosines = cosines(corpus, stacked, products[0][i])
-            found = candidates(corpus, unit.analyzed, vector, base, mask, found_cosines)
+            vector = vectors[corpus.unit_starts[e] + u] if vectors is not None else None
+            pair = (cosines[0][i], cosines[1][i]) if cosines is not None else None
+            found = candidates(corpus, unit.analyzed, vector, base, mask, pair)
             if found is None:
                 if expect:  # an answerable question with no content words: a refusal
-                    out.rows.append(np.zeros((1, len(SIGNALS))))
+                    out.rows.append(np.zeros((1, 6)))
                     out.targets.append(-1)
                     out.held.append(e)
                     out.positions.append(np.array([e]))
@@ -254,7 +249,7 @@ def _unrelated(corpus: Corpus, questions: _Questions, top: np.ndarray) -> np.nda
 def _stack(questions: _Questions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pad to one array: (questions x candidates x signals), validity, targets."""
     width = max((len(r) for r in questions.rows), default=1)
-    rows = np.zeros((len(questions.rows), width, len(SIGNALS)))
+    rows = np.zeros((len(questions.rows), width, 6))
     valid = np.zeros((len(questions.rows), width), dtype=bool)
     for i, r in enumerate(questions.rows):
         rows[i, : len(r)] = r

@@ -7,11 +7,6 @@ the calibration measures exactly what a search does.
 Candidates are the union of the best :data:`CANDIDATES` entries by BM25F and,
 with the semantic model, the best :data:`CANDIDATES` by cosine: an entry that
 shares no word with the question (家里黑了 / 停电) can still be found.
-
-A question in several clauses (a situation, then the ask: 昨晚手一滑多拍了一箱橙子，
-今天早上才看到，这单还能撤掉吗) is embedded whole and clause by clause
-(:func:`~tooling.answer.analysis.clauses`); :class:`Cosines` says how the
-clauses count.
 """
 
 from __future__ import annotations
@@ -68,56 +63,18 @@ def baseline(corpus: Corpus, seed: int = 0) -> Baseline:
     return Baseline(min(unit_zero, 0.99), min(rule_zero, 0.99))
 
 
-@dataclass(frozen=True)
-class Cosines:
-    """A question's cosines with every unit and every rule passage.
-
-    ``units`` and ``rules`` are the whole question's; ``clauses``, for a question in
-    several clauses, each unit's best cosine with one of them. The ranking compares a
-    unit with the question through :meth:`ranked`: the mean of the whole question's
-    cosine and the best of whole and clauses. A long question that tells its situation
-    before it asks is then nearer the entry that answers the ask, while the whole still
-    counts half, so that one clause (邻里鲜, 说明书弄丢了) does not decide alone. The
-    confidence keeps the whole question's cosine: the held-out questions it is
-    calibrated on are nearly all of one clause, so a clause must not make an answer
-    sure (measured: with the clauses in the confidence too, fewer unanswerable
-    questions were refused on four question sets of six)."""
-
-    units: np.ndarray
-    rules: np.ndarray
-    clauses: np.ndarray | None = None
-
-    def ranked(self) -> np.ndarray:
-        if self.clauses is None:
-            return self.units
-        return (self.units + np.maximum(self.units, self.clauses)) / 2
-
-
-def cosines(corpus: Corpus, vectors: np.ndarray, units: np.ndarray | None = None) -> Cosines:
-    """The :class:`Cosines` of a question whose vectors are ``vectors``: the whole
-    question first, then its clauses if any. ``units`` are the whole question's cosines
-    with the units when the caller computed them already."""
-    assert corpus.unit_vectors is not None and corpus.rule_vectors is not None
-    whole = corpus.unit_vectors @ vectors[0] if units is None else units
-    best = None
-    if len(vectors) > 1:
-        best = np.max(corpus.unit_vectors @ vectors[1:].T, axis=1)
-    return Cosines(whole, corpus.rule_vectors @ vectors[0], best)
-
-
 def candidates(
     corpus: Corpus,
     analyzed: Analyzed,
     vector: np.ndarray | None,
     base: Baseline,
     mask: Mask | None = None,
-    found: Cosines | None = None,
+    cosines: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Candidates | None:
     """The candidates of one query with their signals, or None when the query has no
-    content words (only function words and punctuation). ``vector`` is the whole
-    query's; ``found`` its :class:`Cosines` when the caller computed them already (a
-    search with clauses; the calibration, for many questions in one matrix product).
-    They are not changed."""
+    content words (only function words and punctuation). ``cosines`` are the vector's
+    cosines with every unit and every rule when the caller computed them already (the
+    calibration does, for many questions in one matrix product); they are not changed."""
     terms = corpus.query_terms(analyzed, mask)
     if terms.empty:
         return None
@@ -125,25 +82,22 @@ def candidates(
     top = float(np.max(bm25)) if corpus.size else 0.0
     share = bm25 / top if top > 0 else np.zeros_like(bm25)
     pools = [_best(bm25, CANDIDATES, positive=True)]
-    semantic = rule = whole = closest = None
-    unit_cos = best_unit = best_whole = rule_cos = np.zeros(0)
+    semantic = rule = closest = None
+    unit_cos = best_unit = rule_cos = np.zeros(0)
     if vector is not None and corpus.unit_vectors is not None and corpus.rule_vectors is not None:
-        if found is None:
-            found = Cosines(corpus.unit_vectors @ vector, corpus.rule_vectors @ vector)
-        unit_cos, rule_cos = found.ranked().copy(), found.rules.copy()
-        whole_cos = found.units.copy() if found.clauses is not None else unit_cos
+        if cosines is None:
+            unit_cos, rule_cos = corpus.unit_vectors @ vector, corpus.rule_vectors @ vector
+        else:
+            unit_cos, rule_cos = cosines[0].copy(), cosines[1].copy()
         if mask is not None:
-            held = corpus.unit_starts[mask.entry] + (0 if mask.unit is None else mask.unit)
-            stop = held + (len(corpus.entries[mask.entry].units) if mask.unit is None else 1)
-            unit_cos[held:stop] = whole_cos[held:stop] = -1.0
+            if mask.unit is None:
+                start = corpus.unit_starts[mask.entry]
+                unit_cos[start : start + len(corpus.entries[mask.entry].units)] = -1.0
+            else:
+                unit_cos[corpus.unit_starts[mask.entry] + mask.unit] = -1.0
         best_unit = np.maximum.reduceat(unit_cos, corpus.unit_starts)
-        best_whole = (
-            np.maximum.reduceat(whole_cos, corpus.unit_starts)
-            if whole_cos is not unit_cos
-            else best_unit
-        )
         if mask is not None and mask.unit is None:
-            best_unit[mask.entry] = best_whole[mask.entry] = rule_cos[mask.entry] = -1.0
+            best_unit[mask.entry] = rule_cos[mask.entry] = -1.0
         pools.append(_best(best_unit, CANDIDATES, positive=False))
     positions = np.unique(np.concatenate(pools))
     if mask is not None and mask.unit is None:
@@ -156,7 +110,6 @@ def candidates(
     ]
     if vector is not None and corpus.unit_vectors is not None:
         semantic = (best_unit[positions] - base.unit) / (1 - base.unit)
-        whole = (best_whole[positions] - base.unit) / (1 - base.unit)
         rule = (rule_cos[positions] - base.rule) / (1 - base.rule)
         closest = np.array([_closest_unit(corpus, int(p), unit_cos) for p in positions])
         if mask is not None and mask.unit is not None:
@@ -165,7 +118,7 @@ def candidates(
             if len(where) and closest[where[0]] > mask.unit:
                 closest[where[0]] -= 1
     plan = QueryPlan(analyzed, terms, corpus.analyzer, corpus.max_idf)
-    rows, units, matched = signals(plan, entries, share[positions], semantic, rule, closest, whole)
+    rows, units, matched = signals(plan, entries, share[positions], semantic, rule, closest)
     return Candidates(positions, rows, units, matched)
 
 

@@ -29,7 +29,7 @@ from datetime import date
 
 import numpy as np
 
-from tooling.answer.analysis import Analyzed, Analyzer, clauses
+from tooling.answer.analysis import Analyzed, Analyzer
 from tooling.answer.embed import Model, VectorCache
 from tooling.kb.model import Entry, KnowledgeBase
 from tooling.kb.view import DEFAULT_AUDIENCE, SiteAudience, check_audience, view
@@ -44,7 +44,6 @@ VIEWS = ("words", "grams", "sounds")
 # passing); sounds (pinyin bigrams) only back words and grams up. The answer
 # side has no pinyin field: typos are in questions.
 ASK_BOOST, BODY_BOOST = 2.0, 1.0
-ASKED = ("question", "phrasing")  # the units asked as people ask (not scenario cases)
 VIEW_BOOST = (1.0, 1.0, 0.5)
 FIELDS = tuple(
     (side, v, boost * VIEW_BOOST[v])
@@ -138,9 +137,6 @@ class Corpus:
         self.model_id = model.model_id if model is not None else ""
         self.unit_vectors: np.ndarray | None = None
         self.rule_vectors: np.ndarray | None = None
-        # The clauses' vectors of each question and phrasing in several clauses, by unit
-        # row: the calibration asks them as a search asks a person's question.
-        self.clause_vectors: dict[int, np.ndarray] = {}
         starts, position = [], 0
         for e in self.entries:
             starts.append(position)
@@ -170,7 +166,6 @@ class Corpus:
             for e in self.entries
         )
         state["holds_out"] = False
-        state["clause_vectors"] = {}
         return state
 
     # ------------------------------------------------------------------ build
@@ -234,17 +229,6 @@ class Corpus:
         rules = [fold(entry_passage(e.entry)) for e in self.entries]
         self.unit_vectors = cache.vectors(model, units, "query")
         self.rule_vectors = cache.vectors(model, rules, "passage")
-        every = (u for e in self.entries for u in e.units)
-        asked = {
-            row: pieces
-            for row, (unit, text) in enumerate(zip(every, units, strict=True))
-            if unit.label.split()[0] in ASKED and (pieces := clauses(text))
-        }
-        flat = cache.vectors(model, [p for pieces in asked.values() for p in pieces], "query")
-        at = 0
-        for row, pieces in asked.items():
-            self.clause_vectors[row] = flat[at : at + len(pieces)]
-            at += len(pieces)
 
     # ------------------------------------------------------------------ query
 

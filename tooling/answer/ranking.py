@@ -1,6 +1,6 @@
 """Ranking and refusal: which entry answers the query, and whether to trust it.
 
-Every candidate gets seven signals (:data:`SIGNALS`), each about 0..1:
+Every candidate gets six signals (:data:`SIGNALS`), each about 0..1:
 
 * ``bm25``: its BM25F score divided by the best entry's (the classic
   retrieval signal over all fields, answer text included);
@@ -16,12 +16,8 @@ Every candidate gets seven signals (:data:`SIGNALS`), each about 0..1:
   here, as they say when, not what;
 * ``semantic``: the e5 cosine with the closest unit, rescaled so that 0 is the
   knowledge base's typical cosine between units of different entries and 1 is
-  identity; it is what finds 停电 when asked 家里黑了. For a question in several
-  clauses the cosine is that of :meth:`~tooling.answer.engine.Cosines.ranked`
-  (the whole question's and its best clause's);
-* ``rule``: the same for the entry's question + rule passage;
-* ``whole``: ``semantic`` for the whole question alone (the same for a question of
-  one clause), which the confidence uses in its place.
+  identity; it is what finds 停电 when asked 家里黑了;
+* ``rule``: the same for the entry's question + rule passage.
 
 The rank score and the confidence are weighted sums of these signals
 (:class:`Weights`). The weights of the two semantic signals in each, of the
@@ -40,7 +36,7 @@ import numpy as np
 from tooling.answer.analysis import WHEN_WORDS, Analyzed, Analyzer, bigrams, is_cjk
 from tooling.answer.index import EntryTerms, QueryTerms, Unit
 
-SIGNALS = ("bm25", "coverage", "nearest", "informative", "semantic", "rule", "whole")
+SIGNALS = ("bm25", "coverage", "nearest", "informative", "semantic", "rule")
 INFORMATIVE = SIGNALS.index("informative")
 # Weight of each view (words, grams, sounds) in the nearest-phrasing
 # similarity: pinyin only backs the others up, as homophones also collide.
@@ -50,7 +46,7 @@ VIEW_WEIGHTS = (0.4, 0.4, 0.2)
 @dataclass(frozen=True)
 class Weights:
     """``rank = bm25 + coverage + nearest + rank_semantic*semantic + rank_rule*rule``;
-    ``confidence = informative + nearest + conf_semantic*whole + conf_rule*rule
+    ``confidence = informative + nearest + conf_semantic*semantic + conf_rule*rule
     + conf_margin*margin*informative + conf_coverage*coverage``, the margin being how far
     the entry's rank score is above the best other candidate's. The margin counts only
     as far as the entry covers the question's topic: a lone match of generic words is
@@ -64,12 +60,10 @@ class Weights:
     conf_coverage: float = 0.0
 
     def rank_vector(self) -> np.ndarray:
-        return np.array([1.0, 1.0, 1.0, 0.0, self.rank_semantic, self.rank_rule, 0.0])
+        return np.array([1.0, 1.0, 1.0, 0.0, self.rank_semantic, self.rank_rule])
 
     def confidence_vector(self) -> np.ndarray:
-        return np.array(
-            [0.0, self.conf_coverage, 1.0, 1.0, 0.0, self.conf_rule, self.conf_semantic]
-        )
+        return np.array([0.0, self.conf_coverage, 1.0, 1.0, self.conf_semantic, self.conf_rule])
 
     def confidences(self, rows: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
         """Confidence of every candidate of one query (``rows``: candidates x signals),
@@ -211,12 +205,10 @@ def signals(
     semantic: np.ndarray | None,
     rule: np.ndarray | None,
     semantic_unit: np.ndarray | None = None,
-    whole: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[Unit | None], list[tuple[str, ...]]]:
     """The signal matrix (one row per entry of ``entries``), the nearest units, the
     matched words. ``semantic_unit`` is the position of each entry's closest unit by
-    cosine, used to name it when no unit shares a word; ``whole`` the whole question's
-    semantic signal (default: ``semantic``)."""
+    cosine, used to name it when no unit shares a word."""
     rows = np.zeros((len(entries), len(SIGNALS)))
     units: list[Unit | None] = []
     matched: list[tuple[str, ...]] = []
@@ -231,7 +223,6 @@ def signals(
     if semantic is not None and rule is not None:
         rows[:, 4] = semantic
         rows[:, 5] = rule
-        rows[:, 6] = semantic if whole is None else whole
     return rows, units, matched
 
 
