@@ -370,6 +370,21 @@ def test_fixture_question_targets() -> None:
     assert estimate.wrongly_refused <= 0.05, estimate
 
 
+@pytest.mark.parametrize("audience", ["public", "staff"])
+@pytest.mark.parametrize(
+    "query",
+    ["电梯里被困住了出不来", "电梯卡住了，有人在里面出不来", "电梯停在两层中间不动了，我妈在里面"],
+)
+def test_someone_trapped_in_a_lift_is_answered_on_the_fixture_kb(query: str, audience: str) -> None:
+    """A safety question is never refused: the fixture twin of the dev-set check (the
+    words are not the entry's own)."""
+    result = validate(FIXTURE_KB)
+    index = SearchIndex.build(result.kb, audience)
+    found = index.search(query)
+    assert found.answered, found
+    assert found.hits[0].entry_id == "elevator-fault", found
+
+
 @pytest.fixture(scope="session")
 def dev_metrics() -> Metrics:
     require_shared_eval()
