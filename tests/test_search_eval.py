@@ -375,7 +375,7 @@ def test_fixture_question_targets() -> None:
     "query",
     ["电梯里被困住了出不来", "电梯卡住了，有人在里面出不来", "电梯停在两层中间不动了，我妈在里面"],
 )
-def test_someone_trapped_in_a_lift_is_answered_on_the_fixture_kb(query: str, audience: str) -> None:
+def test_someone_trapped_in_a_lift_is_never_refused(query: str, audience: str) -> None:
     """A safety question is never refused: the fixture twin of the dev-set check (the
     words are not the entry's own)."""
     result = validate(FIXTURE_KB)
