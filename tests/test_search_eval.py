@@ -371,18 +371,19 @@ def test_fixture_question_targets() -> None:
 
 
 @pytest.mark.parametrize("audience", ["public", "staff"])
-@pytest.mark.parametrize(
-    "query",
-    ["电梯里被困住了出不来", "电梯卡住了，有人在里面出不来", "电梯停在两层中间不动了，我妈在里面"],
-)
-def test_someone_trapped_in_a_lift_is_never_refused(query: str, audience: str) -> None:
-    """A safety question is never refused: the fixture twin of the dev-set check (the
-    words are not the entry's own)."""
+def test_someone_trapped_in_a_lift_is_never_refused(audience: str) -> None:
+    """A safety question is never refused: the fixture twin of the dev-set check, in
+    words that are not the entry's own."""
     result = validate(FIXTURE_KB)
     index = SearchIndex.build(result.kb, audience)
-    found = index.search(query)
-    assert found.answered, found
-    assert found.hits[0].entry_id == "elevator-fault", found
+    for query in (
+        "电梯里被困住了出不来",
+        "电梯卡住了，有人在里面出不来",
+        "电梯停在两层中间不动了，我妈在里面",
+    ):
+        found = index.search(query)
+        assert found.answered, found
+        assert found.hits[0].entry_id == "elevator-fault", found
 
 
 @pytest.fixture(scope="session")
