@@ -10,7 +10,8 @@
         ...
 
 The pipeline: :mod:`tooling.text` (full-width, case, traditional characters)
--> :mod:`~tooling.answer.analysis` (synonyms, jieba words, character bigrams,
+-> :mod:`~tooling.answer.repair` (a question's typing slips, in the knowledge base's
+words) -> :mod:`~tooling.answer.analysis` (synonyms, jieba words, character bigrams,
 pinyin bigrams) -> :mod:`~tooling.answer.index` (BM25F postings, units, e5
 vectors from :mod:`~tooling.answer.embed`) -> :mod:`~tooling.answer.engine`
 (candidates and their signals) -> :mod:`~tooling.answer.ranking` (rank score
@@ -182,12 +183,13 @@ class SearchIndex:
     def scored(self, query: str) -> list[Scored]:
         """Every candidate with its signals, best first (for evaluation and debugging)."""
         corpus = self._corpus
-        analyzed = corpus.analyzer.analyze(query)
+        text = corpus.repairs(fold(query))  # pinyin-input slips, in the KB's own words
+        analyzed = corpus.analyzer.analyze(text)
         vector = None
         if self.semantic:
             model = embedder()
             if model is not None and model.model_id == corpus.model_id:
-                vector = model.embed([fold(query)], "query")[0]
+                vector = model.embed([text], "query")[0]
         found = candidates(corpus, analyzed, vector, self.fit.baseline)
         if found is None:
             return []

@@ -213,6 +213,14 @@ class Analyzer:
                 self._segments[chunk] = found
         return found
 
+    def tokens(self, chunk: str) -> tuple[str, ...]:
+        """jieba's tokens of a run of Chinese characters (function words included)."""
+        return tuple(token for token, _ in self._segment(chunk))
+
+    def is_word(self, text: str) -> bool:
+        """True when jieba's dictionary (with the synonyms) has ``text``."""
+        return bool(self._jieba.FREQ.get(text))
+
     def pinyin(self, token: str) -> tuple[str, ...]:
         """Toneless pinyin of a word (phrase-aware, so 团长 reads tuan zhang), cached."""
         found = self._pinyin_cache.get(token)

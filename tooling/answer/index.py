@@ -31,6 +31,7 @@ import numpy as np
 
 from tooling.answer.analysis import Analyzed, Analyzer
 from tooling.answer.embed import Model, VectorCache
+from tooling.answer.repair import Repairs
 from tooling.kb.model import Entry, KnowledgeBase
 from tooling.kb.view import DEFAULT_AUDIENCE, SiteAudience, check_audience, view
 from tooling.text import fold, plain_text
@@ -129,6 +130,10 @@ class Corpus:
             Counter(t for e in self.entries for t in e.all[v]) for v in range(len(VIEWS))
         )
         self.max_idf = idf_of(0, self.size)
+        analyzer = self.analyzer
+        self.repairs = Repairs(
+            self.df[0], self.df[1], analyzer.pinyin, analyzer.tokens, analyzer.is_word
+        )
         self.entries = tuple(
             replace(t, units=tuple(replace(u, weights=self._weights(u.terms)) for u in t.units))
             for t in self.entries

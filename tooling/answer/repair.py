@@ -1,0 +1,122 @@
+"""Typing repairs: a question's pinyin-input slips, mended with the knowledge base's own words.
+
+Most typing mistakes in Chinese come from the pinyin input method: the right
+sound, the wrong character (注销 typed 住销), or no characters at all (报修
+typed ``baoxiu``). The lexical side already forgives them through the pinyin
+bigrams of the *sounds* view, but the semantic model reads characters and is
+lost. :class:`Repairs` rewrites such slips into the word the knowledge base
+uses, before the question is analyzed and embedded:
+
+* a run of Latin letters that spells, syllable for syllable, the toneless
+  pinyin of a word of two or more characters in the knowledge base becomes that
+  word (``baoxiu`` -> 报修);
+* two characters that jieba cannot place (two lone characters, or a pair its
+  dictionary does not have), that appear nowhere in the knowledge base side by
+  side and are no function words, whose pinyin is that of one of its
+  two-character words and which share exactly one of its characters in place,
+  become that word (住销 -> 注销 when the knowledge base says 注销, 发漂 -> 发票,
+  电体 -> 电梯). The character that changes must not be one the knowledge base
+  already reads with its other neighbour: in 邻里鲜用, 鲜 belongs to 里鲜, so
+  鲜用 does not become 限用.
+
+Only the knowledge base's own vocabulary is used, so a repair can only move a
+question towards words an entry uses; where two words sound alike, the one more
+entries hold is taken. Nothing the knowledge base already has is repaired, so a
+question in its words is left as it is, and the self-calibration's held-out
+questions (the knowledge base's own text) are not repaired either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from tooling.answer.analysis import STOPWORDS, is_cjk
+from tooling.text import CJK_CLASS
+
+_LATIN_RE = re.compile(r"[a-z]+")
+_CJK_RUN_RE = re.compile(rf"[{CJK_CLASS}]+")
+MIN_LATIN = 4  # shorter Latin runs (wifi, vip, app...) are left alone
+
+
+class Repairs:
+    """The knowledge base's words by their sound, and the character pairs it holds."""
+
+    def __init__(
+        self,
+        word_df: Counter[str],
+        gram_df: Counter[str],
+        pinyin: Callable[[str], tuple[str, ...]],
+        cut: Callable[[str], Iterable[str]],
+        known: Callable[[str], bool],
+    ) -> None:
+        spelled: dict[str, tuple[int, str]] = {}
+        sounded: dict[tuple[str, ...], tuple[int, str]] = {}
+        for word, df in word_df.items():
+            if len(word) < 2 or not is_cjk(word):
+                continue
+            syllables = pinyin(word)
+            if len(syllables) != len(word) or not all(s.isalpha() for s in syllables):
+                continue
+            key = "".join(syllables)
+            spelled[key] = max(spelled.get(key, (0, "")), (df, word))
+            if len(word) == 2:
+                sounded[syllables] = max(sounded.get(syllables, (0, "")), (df, word))
+        self._spelled = {k: w for k, (_, w) in spelled.items()}
+        self._sounded = {k: w for k, (_, w) in sounded.items()}
+        self._pairs = frozenset(g for g in gram_df if len(g) == 2 and is_cjk(g))
+        self._pinyin = pinyin
+        self._cut = cut
+        self._known = known
+
+    def __call__(self, text: str) -> str:
+        """``text`` (normalized) with its slips repaired; unchanged when there are none."""
+        text = _LATIN_RE.sub(self._latin, text)
+        return _CJK_RUN_RE.sub(self._characters, text)
+
+    def _latin(self, match: re.Match[str]) -> str:
+        run = match.group(0)
+        return self._spelled.get(run, run) if len(run) >= MIN_LATIN else run
+
+    def _characters(self, match: re.Match[str]) -> str:
+        """Two adjacent one-character tokens that are no word (jieba's, or a pair the
+        knowledge base holds) and sound like a two-character word of the knowledge base
+        sharing one of them in place: that word."""
+        run = match.group(0)
+        tokens = list(self._cut(run))
+        out, i, at = [], 0, 0  # at: where tokens[i] starts in run
+        while i < len(tokens):
+            # A pair jieba could not place: two lone characters, or a two-character
+            # token its dictionary does not have (made up by its HMM).
+            width = 1 if len(tokens[i]) == 2 else 2
+            pair = "".join(tokens[i : i + width])
+            word = None
+            if (
+                len(pair) == 2
+                and len(tokens[i]) == 3 - width
+                and pair not in self._pairs
+                and not self._known(pair)
+                and not any(t in STOPWORDS for t in tokens[i : i + width])
+            ):
+                word = self._sounded.get(self._pinyin(pair[0]) + self._pinyin(pair[1]))
+                if word is not None and not (word[0] == pair[0]) ^ (word[1] == pair[1]):
+                    word = None  # exactly one character in common, in place
+                elif word is not None and self._read_with_neighbour(run, at, word[0] != pair[0]):
+                    word = None
+            if word is not None:
+                out.append(word)
+                i += width
+                at += 2
+            else:
+                out.append(tokens[i])
+                at += len(tokens[i])
+                i += 1
+        return "".join(out)
+
+    def _read_with_neighbour(self, run: str, at: int, first_changes: bool) -> bool:
+        """True when the character of the pair at ``at`` that would change forms a pair the
+        knowledge base holds with its outer neighbour (邻里鲜 + 用: 鲜 is no slip for 限)."""
+        start = at - 1 if first_changes else at + 1
+        outer = run[start : start + 2] if start >= 0 else ""
+        return len(outer) == 2 and outer in self._pairs
