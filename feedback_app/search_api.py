@@ -78,7 +78,9 @@ def search() -> ResponseReturnValue:
         entry = kb.entry(hit.entry_id)  # from the audience's own view, never the full KB
         if entry is not None:
             results.append(_result_json(entry, kb, audience, hit.score, hit.why))
-    return jsonify({"query": query, "answered": result.answered, "results": results})
+    payload = {"query": query, "answered": result.answered, "results": results}
+    payload["read_as"] = result.read_as  # the question as searched, typing slips repaired
+    return jsonify(payload)
 
 
 def _result_json(

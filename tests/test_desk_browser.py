@@ -328,6 +328,22 @@ def test_no_confident_answer_is_logged_and_only_suggestions_shown(
     page.context.close()
 
 
+def test_desk_says_how_it_read_a_mistyped_question(browser: Any, desk: dict[str, Any]) -> None:
+    """A question typed in pinyin is searched in the knowledge base's words, and the desk
+    says so, so that the agent sees what was searched; a question typed right says nothing."""
+    page, errors = _open_desk(browser, desk)
+    _ask(page, "baoxiu电话多少")
+    assert (
+        page.locator(".zd-read-as").inner_text()
+        == "已按知识库的用词纠正输入，按此查找：「报修电话多少」"
+    )
+    assert page.locator(".zd-hit").first.get_attribute("data-id") == "repair-channels"
+    _ask(page, LEAK_QUERY)
+    assert page.locator(".zd-read-as").count() == 0
+    assert errors == []
+    page.context.close()
+
+
 def test_desk_asks_for_the_token_when_the_app_wants_one(browser: Any, desk: dict[str, Any]) -> None:
     """Staff search needs the personal token: the real app answers 401 without one, the
     desk asks for it, keeps it (the feedback panel's key) and sends it as a Bearer header."""
@@ -384,6 +400,7 @@ def test_api_text_is_shown_as_text_and_odd_links_are_dropped(
     hostile: dict[str, Any] = {
         "query": "x",
         "answered": True,
+        "read_as": '<img src=x onerror="window.pwned=4">',
         "results": [
             {
                 "id": "evil",
@@ -431,6 +448,9 @@ def test_api_text_is_shown_as_text_and_odd_links_are_dropped(
     second = page.locator(".zd-compact")
     assert second.locator("a").get_attribute("href") == f"{desk['site_url']}/water-leak/"
     assert second.locator(".zd-copy").count() == 0
+    read_as = page.locator(".zd-read-as")
+    assert read_as.inner_text().endswith('「<img src=x onerror="window.pwned=4">」')
+    assert page.locator(".zd-status img").count() == 0
     assert page.evaluate("window.pwned") is None
     assert errors == []
     page.context.close()

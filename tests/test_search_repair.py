@@ -3,6 +3,7 @@ knowledge base's own words, and nothing else touched."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -11,6 +12,8 @@ from conftest import FIXTURE_KB
 from tooling.answer import SearchIndex
 from tooling.answer.analysis import Analyzer
 from tooling.answer.repair import Repairs
+from tooling.cli import main
+from tooling.commands.search import READ_AS
 from tooling.kb.check import validate
 
 
@@ -74,3 +77,17 @@ def test_a_slip_is_answered_with_the_entry_it_means(
     assert found.answered, found
     assert found.hits[0].entry_id == entry, found
     assert found.query == query  # the question is reported as it was typed
+    assert found.read_as == fixture_index.read(query) != query
+
+
+def test_a_question_typed_right_reads_as_nothing(fixture_index: SearchIndex) -> None:
+    assert fixture_index.search("家里东西坏了怎么报修").read_as == ""
+
+
+def test_kb_search_says_how_it_read_the_question(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "--kb", str(FIXTURE_KB), "--audience", "staff", "baoxiu电话多少"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{READ_AS}「报修电话多少」"
+    assert lines[1].startswith("1. repair-channels  ")
+    assert main(["search", "--kb", str(FIXTURE_KB), "--json", "baoxiu电话多少"]) == 0
+    assert json.loads(capsys.readouterr().out)["read_as"] == "报修电话多少"

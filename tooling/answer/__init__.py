@@ -180,10 +180,17 @@ class SearchIndex:
     def entry_ids(self) -> set[str]:
         return set(self._corpus.by_id)
 
+    def read(self, query: str) -> str:
+        """The question as it is searched: normalized, its pinyin-input slips repaired in
+        the knowledge base's own words (:mod:`tooling.answer.repair`)."""
+        return self._corpus.repairs(fold(query))
+
     def scored(self, query: str) -> list[Scored]:
         """Every candidate with its signals, best first (for evaluation and debugging)."""
+        return self._scored(self.read(query))
+
+    def _scored(self, text: str) -> list[Scored]:
         corpus = self._corpus
-        text = corpus.repairs(fold(query))  # pinyin-input slips, in the KB's own words
         analyzed = corpus.analyzer.analyze(text)
         vector = None
         if self.semantic:
@@ -214,13 +221,15 @@ class SearchIndex:
         ]
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
-        scored = self.scored(query)
+        text = self.read(query)
+        scored = self._scored(text)
         confidence = scored[0].confidence if scored else 0.0
         answered = bool(scored) and confidence >= self.fit.threshold
         hits = tuple(
             Hit(s.terms.entry.id, s.terms.entry.question, round(s.score, 4), explain(s))
             for s in scored[: max(limit, 0)]
         )
+        read_as = text if text != fold(query) else ""
         return SearchResult(
-            query, answered, hits, round(confidence, 4), round(self.fit.threshold, 4)
+            query, answered, hits, round(confidence, 4), round(self.fit.threshold, 4), read_as
         )

@@ -99,13 +99,16 @@ class Hit:
 class SearchResult:
     """``answered`` is False for "no confident answer" (没有把握); ``hits`` then holds
     the nearest entries, which callers must show as suggestions, never as the answer.
-    ``confidence`` is the best entry's, ``threshold`` the knowledge base's fitted one."""
+    ``confidence`` is the best entry's, ``threshold`` the knowledge base's fitted one.
+    ``read_as`` is the question as searched when typing slips were repaired in it
+    (:mod:`tooling.answer.repair`), else empty."""
 
     query: str
     answered: bool
     hits: tuple[Hit, ...]
     confidence: float = 0.0
     threshold: float = 0.0
+    read_as: str = ""
 
 
 @dataclass(frozen=True)

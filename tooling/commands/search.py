@@ -22,6 +22,7 @@ NAME = "search"
 HELP = "find the entries that answer a question (or say there is no confident answer)"
 ORDER = 40
 
+READ_AS = "已按知识库用词纠正输入,按此查找 (typing slips repaired, searched as):"
 NOT_SURE = "没有把握:没有找到可信的答案 (not sure: no confident answer)"
 SUGGESTIONS = "最接近的条目,仅供参考,不是答案 (nearest entries, suggestions only):"
 
@@ -41,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_result(result: SearchResult) -> str:
     lines = []
+    if result.read_as:
+        lines.append(f"{READ_AS}「{result.read_as}」")
     if not result.answered:
         lines.append(NOT_SURE)
         if result.hits:
@@ -70,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
             "answered": result.answered,
             "confidence": result.confidence,
             "threshold": result.threshold,
+            "read_as": result.read_as,
             "hits": [asdict(hit) for hit in result.hits],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))

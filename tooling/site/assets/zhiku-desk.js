@@ -40,6 +40,7 @@
     empty: "请先粘贴或输入客户的问题。",
     searching: "正在查找……",
     found: "找到答案。",
+    readAs: "已按知识库的用词纠正输入，按此查找：",
     best: "最佳答案",
     others: "其他相关条目",
     miss: "没有把握：知识库里没有可靠的答案。这个问题已记录，知识库负责人会补充。",
@@ -446,8 +447,11 @@
         return h && typeof h === "object";
       });
       results.textContent = "";
+      var readAs = typeof data.read_as === "string" && data.read_as
+        ? [el("p", { class: "zd-read-as", text: TEXT.readAs + "「" + data.read_as + "」" })]
+        : [];
       if (data.answered === true && hits.length) {
-        say(TEXT.found, "ok");
+        say(TEXT.found, "ok", readAs);
         results.appendChild(el("h2", { class: "zd-heading", text: TEXT.best }));
         results.appendChild(answerCard(hits[0]));
         if (hits.length > 1) {
@@ -456,7 +460,7 @@
         }
         return;
       }
-      say(TEXT.miss, "miss");
+      say(TEXT.miss, "miss", readAs);
       if (hits.length) {
         results.appendChild(el("h2", { class: "zd-heading zd-heading--more", text: TEXT.maybe }));
         results.appendChild(compactList(hits));
