@@ -34,6 +34,9 @@ def test_a_homophone_slip_becomes_the_knowledge_base_word() -> None:
 def test_pinyin_typed_in_letters_becomes_the_word() -> None:
     repairs = _repairs({"报修": 2, "电话": 1}, [])
     assert repairs("baoxiu电话多少") == "报修电话多少"
+    assert repairs("bao xiu dian hua") == "报修电话"  # syllables apart, words end to end
+    assert repairs("baoxiudianhua多少") == "报修电话多少"
+    assert repairs("cut off是几点") == "cut off是几点"  # spells no word of the KB
     # Short Latin runs and words that spell nothing in the knowledge base stay.
     assert repairs("wifi密码 app") == "wifi密码 app"
     assert repairs("baoxian电话") == "baoxian电话"

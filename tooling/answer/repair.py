@@ -7,9 +7,10 @@ bigrams of the *sounds* view, but the semantic model reads characters and is
 lost. :class:`Repairs` rewrites such slips into the word the knowledge base
 uses, before the question is analyzed and embedded:
 
-* a run of Latin letters that spells, syllable for syllable, the toneless
-  pinyin of a word of two or more characters in the knowledge base becomes that
-  word (``baoxiu`` -> 报修);
+* a run of Latin letters (spaces between syllables allowed) that spells, end to
+  end, the toneless pinyin of one or more words of two or more characters in the
+  knowledge base becomes those words (``baoxiu`` -> 报修, ``bao xiu dian hua`` ->
+  报修电话);
 * two characters that jieba cannot place (two lone characters, or a pair its
   dictionary does not have), that appear nowhere in the knowledge base side by
   side and are no function words, whose pinyin is that of one of its
@@ -35,9 +36,9 @@ from collections.abc import Callable, Iterable
 from tooling.answer.analysis import STOPWORDS, is_cjk
 from tooling.text import CJK_CLASS
 
-_LATIN_RE = re.compile(r"[a-z]+")
+_LATIN_RE = re.compile(r"[a-z]+(?: [a-z]+)*")
 _CJK_RUN_RE = re.compile(rf"[{CJK_CLASS}]+")
-MIN_LATIN = 4  # shorter Latin runs (wifi, vip, app...) are left alone
+MIN_LATIN = 4  # shorter Latin runs (vip, app...) are left alone
 
 
 class Repairs:
@@ -64,6 +65,7 @@ class Repairs:
             if len(word) == 2:
                 sounded[syllables] = max(sounded.get(syllables, (0, "")), (df, word))
         self._spelled = {k: w for k, (_, w) in spelled.items()}
+        self._longest = max(map(len, self._spelled), default=0)
         self._sounded = {k: w for k, (_, w) in sounded.items()}
         self._pairs = frozenset(g for g in gram_df if len(g) == 2 and is_cjk(g))
         self._pinyin = pinyin
@@ -76,8 +78,30 @@ class Repairs:
         return _CJK_RUN_RE.sub(self._characters, text)
 
     def _latin(self, match: re.Match[str]) -> str:
+        """Letters that spell, end to end, the pinyin of one or more of the knowledge base's
+        words (spaces between syllables allowed): those words."""
         run = match.group(0)
-        return self._spelled.get(run, run) if len(run) >= MIN_LATIN else run
+        letters = run.replace(" ", "")
+        if len(letters) < MIN_LATIN:
+            return run
+        words = self._spell(letters)
+        return "".join(words) if words else run
+
+    def _spell(self, letters: str) -> list[str] | None:
+        """The fewest knowledge-base words whose pinyin, joined, is ``letters`` (None when
+        there are none)."""
+        best: list[list[str] | None] = [[]] + [None] * len(letters)
+        for end in range(1, len(letters) + 1):
+            for start in range(max(0, end - self._longest), end - 1):
+                head, word = best[start], self._spelled.get(letters[start:end])
+                found = best[end]
+                if (
+                    head is not None
+                    and word is not None
+                    and (found is None or len(head) < len(found) - 1)
+                ):
+                    best[end] = [*head, word]
+        return best[-1]
 
     def _characters(self, match: re.Match[str]) -> str:
         """Two adjacent one-character tokens that are no word (jieba's, or a pair the
