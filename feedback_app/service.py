@@ -28,6 +28,7 @@ from feedback_app.yamledit import apply_proposal, yaml_value
 from tooling import flags as protocol
 
 log = logging.getLogger(__name__)
+PUSH_RETRY_SECONDS = 1.0  # the pause before a failed push is tried once more
 
 BOM = b"\xef\xbb\xbf"
 GIT_FAILED = "反馈服务暂时无法写入仓库,请稍后再试(这条反馈没有保存)"
@@ -220,7 +221,15 @@ class FlagService:
             return False
         ref = protocol.branch_ref(record["entry"], record["id"])
         try:
-            self.store.push(self.remote, ref)
+            try:
+                self.store.push(self.remote, ref)
+            except GitError as first:
+                # Once more after a moment: a ref lock held by another push to the same
+                # remote, or a slow moment of the machine, is usually gone by then (pushing
+                # a ref that did land is a no-op).
+                log.info("flag %s: push failed (%s); trying once more", record["id"], first)
+                time.sleep(PUSH_RETRY_SECONDS)
+                self.store.push(self.remote, ref)
         except GitError as exc:
             log.warning(
                 "flag %s: push to %s failed (%s); retried on next start",

@@ -29,6 +29,7 @@ from werkzeug.serving import make_server
 
 from feedback_app import create_app
 from feedback_app.auth import TokenStore, hash_token
+from feedback_app.gitstore import GitError, GitStore
 from feedback_app.service import FlagService
 from tooling.cli import main as kb_main
 from tooling.kb.check import validate
@@ -516,6 +517,33 @@ def test_push_to_the_remote(
     assert data["pushed"] is True
     origin = tmp_path / "origin.git"
     assert git(origin, "rev-parse", data["branch"]).strip() == data["commit"]
+    assert list((repo / ".git" / "zhiku-spool").iterdir()) == []
+
+
+def test_a_push_that_fails_once_is_tried_again_at_once(
+    make_app: Callable[..., Flask],
+    tokens: dict[str, Any],
+    repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A transient failure (a ref lock held by another push, a slow moment) costs one
+    retry, not a flag left for the next start."""
+    real_push = GitStore.push
+    calls: list[str] = []
+
+    def flaky_push(self: GitStore, remote: str, ref: str) -> None:
+        calls.append(ref)
+        if len(calls) == 1:
+            raise GitError(["push"], 1, "error: cannot lock ref (a concurrent push)")
+        real_push(self, remote, ref)
+
+    monkeypatch.setattr(GitStore, "push", flaky_push)
+    monkeypatch.setattr("feedback_app.service.PUSH_RETRY_SECONDS", 0.0)
+    data = flag(make_app(REMOTE="origin").test_client(), tokens).get_json()
+    assert data["pushed"] is True
+    assert calls == [f"refs/heads/{data['branch']}"] * 2
+    assert git(tmp_path / "origin.git", "rev-parse", data["branch"]).strip() == data["commit"]
     assert list((repo / ".git" / "zhiku-spool").iterdir()) == []
 
 
