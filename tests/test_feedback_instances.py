@@ -161,7 +161,12 @@ def test_flags_sent_to_two_instances_land_once_each_and_share_the_limit(
             entry = "no-water" if i % 2 else "power-cut"
             body = {"entry": entry, "kind": "unclear", "note": f"{handle} 第 {i} 条"}
             status, data = instance.request("POST", "/api/flags", body, tokens[handle])
-            assert (status, data.get("pushed")) == (201, True), (status, data)
+            # On a failure, the instance's log says why git refused the push.
+            assert (status, data.get("pushed")) == (201, True), (
+                status,
+                data,
+                instance.log()[-2000:],
+            )
             assert data["branch"] not in sent
             sent[data["branch"]] = handle
             by_instance[name].add(data["branch"])
