@@ -42,6 +42,24 @@ def test_pinyin_typed_in_letters_becomes_the_word() -> None:
     assert repairs("baoxian电话") == "baoxian电话"
 
 
+def test_initials_become_the_word_they_stand_for() -> None:
+    repairs = _repairs({"物业费": 9, "快递": 10, "看到": 1, "扩大": 1, "报修": 2}, [])
+    assert repairs("wyf里面包括什么") == "物业费里面包括什么"
+    assert repairs("kd能送上门吗") == "快递能送上门吗"  # 快递 holds most of k-d's weight
+    assert repairs("小区有 bx 电话吗") == "小区有 报修 电话吗"
+
+
+def test_initials_that_are_ambiguous_letters_or_the_kb_own_stay() -> None:
+    words = {"微信": 3, "无效": 2, "午休": 2, "物业费": 9, "快递": 4}
+    repairs = _repairs(words, [])
+    assert repairs("wx付款") == "wx付款"  # 微信 (3) is not most of w-x (7)
+    assert repairs("atm机") == "atm机"  # a vowel: letters, not initials
+    assert repairs("pm2.5") == "pm2.5"  # beside a digit
+    assert repairs("wyfx") == "wyfx"  # no word of the KB has those initials
+    assert repairs("k") == "k"  # one letter
+    assert _repairs(words | {"kd": 2}, [])("kd到了") == "kd到了"  # the KB's own word
+
+
 def test_nothing_is_repaired_towards_a_word_the_knowledge_base_does_not_have() -> None:
     assert _repairs({"账号": 3}, [])("邻里鲜账号怎么住销") == "邻里鲜账号怎么住销"
 

@@ -11,6 +11,10 @@ uses, before the question is analyzed and embedded:
   end, the toneless pinyin of one or more words of two or more characters in the
   knowledge base becomes those words (``baoxiu`` -> 报修, ``bao xiu dian hua`` ->
   报修电话);
+* two to four consonants standing alone that are the pinyin initials of a
+  knowledge-base word held by more entries than all the others with those
+  initials together become that word (``wyf`` -> 物业费, ``kd`` -> 快递; ``wx``,
+  shared by 微信, 无效, 午休, ..., stays);
 * two characters that jieba cannot place (two lone characters, or a pair its
   dictionary does not have), that appear nowhere in the knowledge base side by
   side and are no function words, whose pinyin is that of one of its
@@ -39,6 +43,10 @@ from tooling.text import CJK_CLASS
 _LATIN_RE = re.compile(r"[a-z]+(?: [a-z]+)*")
 _CJK_RUN_RE = re.compile(rf"[{CJK_CLASS}]+")
 MIN_LATIN = 4  # shorter Latin runs (vip, app...) are left alone
+# Initials-only abbreviations (wyf for 物业费, kd for 快递): 2 to 4 letters, none of them
+# a vowel (or v), standing alone; longer ones are rare and read as letters.
+INITIALS = frozenset("bcdfghjklmnpqrstwxyz")
+MAX_INITIALS = 4
 
 
 class Repairs:
@@ -54,6 +62,7 @@ class Repairs:
     ) -> None:
         spelled: dict[str, tuple[int, str]] = {}
         sounded: dict[tuple[str, ...], tuple[int, str]] = {}
+        abbreviated: dict[str, Counter[str]] = {}
         for word, df in word_df.items():
             if len(word) < 2 or not is_cjk(word):
                 continue
@@ -62,11 +71,23 @@ class Repairs:
                 continue
             key = "".join(syllables)
             spelled[key] = max(spelled.get(key, (0, "")), (df, word))
+            if len(word) <= MAX_INITIALS:
+                initials = "".join(s[0] for s in syllables)
+                abbreviated.setdefault(initials, Counter())[word] = df
             if len(word) == 2:
                 sounded[syllables] = max(sounded.get(syllables, (0, "")), (df, word))
         self._spelled = {k: w for k, (_, w) in spelled.items()}
         self._longest = max(map(len, self._spelled), default=0)
         self._sounded = {k: w for k, (_, w) in sounded.items()}
+        # Initials are read as a word only when that word holds most of their weight: kd
+        # is 快递 (in 10 entries) over 看到, 扩大, ... (1 each); wx, with 微信 in 3 entries
+        # and 无效, 午休, 温馨, ... in 5, stays as typed.
+        self._initials = {
+            k: w.most_common(1)[0][0]
+            for k, w in abbreviated.items()
+            if 2 * w.most_common(1)[0][1] > w.total()
+        }
+        self._latin_words = frozenset(w for w in word_df if w.isascii())
         self._pairs = frozenset(g for g in gram_df if len(g) == 2 and is_cjk(g))
         self._pinyin = pinyin
         self._cut = cut
@@ -79,13 +100,28 @@ class Repairs:
 
     def _latin(self, match: re.Match[str]) -> str:
         """Letters that spell, end to end, the pinyin of one or more of the knowledge base's
-        words (spaces between syllables allowed): those words."""
+        words (spaces between syllables allowed): those words; else initials that stand
+        for one (:meth:`_abbreviation`)."""
         run = match.group(0)
         letters = run.replace(" ", "")
-        if len(letters) < MIN_LATIN:
+        words = self._spell(letters) if len(letters) >= MIN_LATIN else None
+        return "".join(words) if words else self._abbreviation(match)
+
+    def _abbreviation(self, match: re.Match[str]) -> str:
+        """Two to four consonants standing alone (no digit or letter beside them) that are
+        the pinyin initials of a knowledge-base word that more entries hold than all the
+        other words with those initials together: that word (wyf -> 物业费)."""
+        run, text = match.group(0), match.string
+        before = text[match.start() - 1] if match.start() else ""
+        after = text[match.end()] if match.end() < len(text) else ""
+        if (
+            len(run) < 2
+            or not set(run) <= INITIALS
+            or run in self._latin_words  # the knowledge base's own (a model name, ...)
+            or any(c.isascii() and c.isalnum() for c in (before, after))
+        ):
             return run
-        words = self._spell(letters)
-        return "".join(words) if words else run
+        return self._initials.get(run, run)
 
     def _spell(self, letters: str) -> list[str] | None:
         """The fewest knowledge-base words whose pinyin, joined, is ``letters`` (None when
