@@ -53,10 +53,14 @@ def test_initials_that_are_ambiguous_letters_or_the_kb_own_stay() -> None:
     words = {"微信": 3, "无效": 2, "午休": 2, "物业费": 9, "快递": 4}
     repairs = _repairs(words, [])
     assert repairs("wx付款") == "wx付款"  # 微信 (3) is not most of w-x (7)
-    assert repairs("atm机") == "atm机"  # a vowel: letters, not initials
-    assert repairs("pm2.5") == "pm2.5"  # beside a digit
+    # A vowel makes letters, not initials, though 爱心 (ai xin) is the KB's only a-x word.
+    assert _repairs(words | {"爱心": 3}, [])("ax捐款") == "ax捐款"
+    # Beside a digit (pm2.5), though 排名 (pai ming) is the KB's only p-m word.
+    assert _repairs(words | {"排名": 3}, [])("pm2.5超标") == "pm2.5超标"
+    assert _repairs(words | {"排名": 3}, [])("pm是多少") == "排名是多少"
     assert repairs("wyfx") == "wyfx"  # no word of the KB has those initials
     assert repairs("k") == "k"  # one letter
+    assert repairs("w y f") == "w y f"  # apart: no abbreviation
     assert _repairs(words | {"kd": 2}, [])("kd到了") == "kd到了"  # the KB's own word
 
 

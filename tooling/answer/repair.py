@@ -44,7 +44,7 @@ _LATIN_RE = re.compile(r"[a-z]+(?: [a-z]+)*")
 _CJK_RUN_RE = re.compile(rf"[{CJK_CLASS}]+")
 MIN_LATIN = 4  # shorter Latin runs (vip, app...) are left alone
 # Initials-only abbreviations (wyf for 物业费, kd for 快递): 2 to 4 letters, none of them
-# a vowel (or v), standing alone; longer ones are rare and read as letters.
+# a vowel (or v, so atm stays letters); longer ones are rare and read as letters.
 INITIALS = frozenset("bcdfghjklmnpqrstwxyz")
 MAX_INITIALS = 4
 
@@ -71,8 +71,8 @@ class Repairs:
                 continue
             key = "".join(syllables)
             spelled[key] = max(spelled.get(key, (0, "")), (df, word))
-            if len(word) <= MAX_INITIALS:
-                initials = "".join(s[0] for s in syllables)
+            initials = "".join(s[0] for s in syllables)
+            if len(word) <= MAX_INITIALS and set(initials) <= INITIALS:
                 abbreviated.setdefault(initials, Counter())[word] = df
             if len(word) == 2:
                 sounded[syllables] = max(sounded.get(syllables, (0, "")), (df, word))
@@ -81,13 +81,13 @@ class Repairs:
         self._sounded = {k: w for k, (_, w) in sounded.items()}
         # Initials are read as a word only when that word holds most of their weight: kd
         # is 快递 (in 10 entries) over 看到, 扩大, ... (1 each); wx, with 微信 in 3 entries
-        # and 无效, 午休, 温馨, ... in 5, stays as typed.
+        # and 无效, 午休, 温馨, ... in 5, stays as typed; so does letters the knowledge base
+        # itself uses (a model name, ...).
         self._initials = {
             k: w.most_common(1)[0][0]
             for k, w in abbreviated.items()
-            if 2 * w.most_common(1)[0][1] > w.total()
+            if 2 * w.most_common(1)[0][1] > w.total() and k not in word_df
         }
-        self._latin_words = frozenset(w for w in word_df if w.isascii())
         self._pairs = frozenset(g for g in gram_df if len(g) == 2 and is_cjk(g))
         self._pinyin = pinyin
         self._cut = cut
@@ -108,18 +108,12 @@ class Repairs:
         return "".join(words) if words else self._abbreviation(match)
 
     def _abbreviation(self, match: re.Match[str]) -> str:
-        """Two to four consonants standing alone (no digit or letter beside them) that are
-        the pinyin initials of a knowledge-base word that more entries hold than all the
-        other words with those initials together: that word (wyf -> 物业费)."""
+        """Two to four consonants, no digit beside them (pm2.5), that are the pinyin initials
+        of a knowledge-base word that more entries hold than all the other words with those
+        initials together: that word (wyf -> 物业费)."""
         run, text = match.group(0), match.string
-        before = text[match.start() - 1] if match.start() else ""
-        after = text[match.end()] if match.end() < len(text) else ""
-        if (
-            len(run) < 2
-            or not set(run) <= INITIALS
-            or run in self._latin_words  # the knowledge base's own (a model name, ...)
-            or any(c.isascii() and c.isalnum() for c in (before, after))
-        ):
+        beside = text[match.start() - 1 : match.start()] + text[match.end() : match.end() + 1]
+        if any(c.isdigit() for c in beside):
             return run
         return self._initials.get(run, run)
 
