@@ -35,8 +35,9 @@ from kbgen import generate
 
 from tooling.kb.check import validate
 from tooling.site.assemble import search_files
-from tooling.site.search_index import INDEX_PATH, search, strip_syntax, terms
+from tooling.site.search_index import INDEX_PATH, search, strip_syntax
 from tooling.site.search_shards import DOCS_PATH, TERMS_PATH, read_index, shard_of
+from tooling.site.search_text import query_terms
 
 REPO = Path(__file__).resolve().parent.parent
 KB_BIN = Path(sys.executable).with_name("kb")
@@ -60,7 +61,10 @@ def first_search_bytes(files: dict[str, str], site: Path, query: str) -> int:
     t2s = dict(zip(head["t2s"][0::2], head["t2s"][1::2], strict=True))
     wanted = {
         shard_of(t, head["shards"])
-        for t in terms(Normalizer(t2s, head["synonyms"])(strip_syntax(query)))
+        for t in query_terms(
+            Normalizer(t2s, head["synonyms"])(strip_syntax(query)),
+            frozenset(head.get("syllables", "").split()),
+        )
     }
     number = {doc[0]: n for n, doc in enumerate(index["docs"])}
     chunks = {number[loc] // head["chunk"] for loc, _ in search(index, query, limit=20)}

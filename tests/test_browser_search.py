@@ -127,6 +127,15 @@ def test_traditional_characters_find_the_elevator_entry(page: Any) -> None:
     assert first.locator("mark").count() > 0  # the matching words are highlighted
 
 
+PINYIN_QUESTIONS = ["dianti huaile", "diantihuaile", "baoxiu dianhua", "电梯 wifi"]
+
+
+def test_a_question_typed_in_pinyin_finds_its_entry(page: Any) -> None:
+    page.locator(SEARCH_INPUT).focus()
+    assert entry_id_of(ask(page, "dianti huaile")[0]) == "elevator-fault"
+    assert entry_id_of(ask(page, "diantihuaile")[0]) == "elevator-fault"
+
+
 def test_keyboard_picks_a_result_and_opens_its_page(page: Any, site_url: str) -> None:
     page.locator(SEARCH_INPUT).focus()
     ask(page, "楼上往下滴水怎么办")
@@ -148,7 +157,8 @@ def test_material_query_syntax_is_ignored(page: Any) -> None:
 def test_worker_protocol_and_reference_ranking(page: Any, staff_site: Path) -> None:
     """Talk to the worker directly, as Material does; its ranking equals the reference."""
     index = json.loads((staff_site / "search" / "zhiku-index.json").read_text("utf-8"))
-    queries = [q for q, _ in answerable_queries(FIXTURE_QUERIES)]
+    # ... and questions typed in pinyin, whose syllable pairs are looked up too.
+    queries = [q for q, _ in answerable_queries(FIXTURE_QUERIES)] + PINYIN_QUESTIONS
     replies = page.evaluate(
         """async queries => {
           const worker = new Worker("assets/javascripts/workers/zhiku-search-worker.js")

@@ -42,7 +42,17 @@ QUESTIONS = [
     "门禁卡丢了怎么补办?",
     "垃圾分类投放时间是几点?",
 ]
-QUERIES = ["漏水", "停车多少钱", "门禁卡补办", "装修周末", "快递丢了", "没有这个词"]
+# Two are typed in pinyin (their syllable pairs are looked up); the last matches nothing.
+QUERIES = [
+    "漏水",
+    "停车多少钱",
+    "门禁卡补办",
+    "装修周末",
+    "快递丢了",
+    "tingche",
+    "menjinka bu ban",
+    "没有这个词",
+]
 
 
 def knowledge_base(make_kb: Any) -> Path:
@@ -86,7 +96,9 @@ def test_sharded_files_put_back_together_are_the_index(make_kb: Any, tmp_path: P
         "chunk": 4,
         "t2s": index["t2s"],
         "synonyms": index["synonyms"],
+        "syllables": index["syllables"],
     }
+    assert "xiu" in head["syllables"].split()  # 修 (能修好), for queries typed in pinyin
     write_index_files(files, tmp_path / "site")
     assert read_index(tmp_path / "site") == index
     for query in QUERIES:

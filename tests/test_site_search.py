@@ -23,7 +23,8 @@ from conftest import (
 from tooling.kb.check import validate
 from tooling.kb.model import KnowledgeBase
 from tooling.kb.view import view
-from tooling.site.search_codec import encode_postings
+from tooling.site import search_index
+from tooling.site.search_codec import encode_postings, pack_terms
 from tooling.site.search_index import (
     Normalizer,
     build_index,
@@ -37,6 +38,7 @@ from tooling.site.search_index import (
     unpack_terms,
     write_index,
 )
+from tooling.site.search_text import spelled_terms, split_syllables
 
 T2S = traditional_to_simplified()
 MakeKb = Callable[[dict[str, str | bytes]], Path]
@@ -232,6 +234,95 @@ def test_reference_ranking_on_the_dev_questions(eval_index: dict) -> None:
     print(f"reference ranking: hit@1 {hit1:.3f}, hit@5 {hit5:.3f} over {len(rows)} questions")
     assert hit1 >= 0.75
     assert hit5 >= 0.90
+
+
+# ---------------------------------------------------------------- pinyin typed
+
+SYLLABLES = frozenset(
+    ["bao", "xiu", "dian", "hua", "ti", "huai", "le", "xi", "an", "xian", "kuai", "di"]
+)
+
+
+def test_letters_split_into_the_fewest_syllables_end_to_end() -> None:
+    assert split_syllables("baoxiu", SYLLABLES) == ["bao", "xiu"]
+    assert split_syllables("xian", SYLLABLES) == ["xian"]  # not xi + an: fewest
+    assert split_syllables("diantihuaile", SYLLABLES) == ["dian", "ti", "huai", "le"]
+    assert split_syllables("wifi", SYLLABLES) is None
+    assert split_syllables("baoxiux", SYLLABLES) is None  # end to end, or not at all
+
+
+def test_spelled_terms_are_the_syllable_pairs_of_latin_runs() -> None:
+    assert spelled_terms("baoxiu电话多少", SYLLABLES) == ["bao xiu"]
+    assert spelled_terms("bao xiu dian hua", SYLLABLES) == ["bao xiu", "xiu dian", "dian hua"]
+    assert spelled_terms("kuaidi", SYLLABLES) == ["kuai di"]
+    # Too short, a single syllable, or letters that are no pinyin: only ASCII words.
+    assert spelled_terms("xian", SYLLABLES) == []
+    assert spelled_terms("dian", SYLLABLES) == []
+    assert spelled_terms("wifi密码 app", SYLLABLES) == []
+    assert spelled_terms("baoxiu", frozenset()) == []
+
+
+def test_ask_side_is_indexed_by_sound_too(make_kb: MakeKb) -> None:
+    root = make_kb(
+        {
+            "a/repair.yaml": entry_yaml(
+                "repair",
+                question="家里东西坏了怎么报修?",
+                tags="[团长]",
+                rule="|\n  打物业前台的电话。",
+            ),
+        }
+    )
+    index = build_index(load_kb(root))
+    table = unpack_terms(index)
+    assert "bao xiu" in table  # the question
+    assert "tuan zhang" in table  # a tag, read phrase-aware (长 as zhang, not chang)
+    assert "dian hua" not in table  # the rule is not indexed by sound
+    syllables = index["syllables"].split()
+    assert syllables == sorted(syllables) and {"bao", "xiu", "tuan"} <= set(syllables)
+
+
+def test_sounds_leave_the_characters_weights_as_they_were(
+    make_kb: MakeKb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_kb(
+        {
+            "a/leak.yaml": entry_yaml("leak", question="楼上漏水滴到我家天花板怎么办?"),
+            "a/lift.yaml": entry_yaml("lift", question="电梯坏了找谁?", tags="[电梯, 报修]"),
+        }
+    )
+    kb = load_kb(root)
+    with_sounds = unpack_terms(build_index(kb))
+    monkeypatch.setattr(search_index, "sound_terms", lambda text, pinyin: [])
+    without = unpack_terms(build_index(kb))
+    assert {t: p for t, p in with_sounds.items() if " " not in t} == without
+    assert len(with_sounds) > len(without)
+
+
+def test_sound_pairs_pack_by_first_syllable_and_unpack() -> None:
+    encoded = {"bao xiu": "01", "bao xian": "13", "kuai di": "05", "漏水": "02", "app": "11"}
+    packed = pack_terms(encoded)
+    assert packed["sounds"] == {"bao": "xian:13 xiu:01", "kuai": "di:05"}
+    assert packed["words"] == {"app": "11"}
+    assert unpack_terms(packed) == encoded
+
+
+def test_a_question_typed_in_pinyin_finds_its_entry(make_kb: MakeKb) -> None:
+    root = make_kb(
+        {
+            "a/repair.yaml": entry_yaml("repair", question="家里东西坏了怎么报修?"),
+            "a/parcel.yaml": entry_yaml("parcel", question="快递放在哪里取?"),
+            "a/lift.yaml": entry_yaml("lift", question="电梯坏了找谁?"),
+        }
+    )
+    index = build_index(load_kb(root))
+    assert search(index, "baoxiu")[0][0] == "a/repair/"
+    assert search(index, "bao xiu")[0][0] == "a/repair/"
+    assert search(index, "kuaidi zai nali qu")[0][0] == "a/parcel/"
+    assert search(index, "dianti huaile zhao shui")[0][0] == "a/lift/"
+    # Characters and pinyin together: both count.
+    assert [loc for loc, _ in search(index, "电梯baoxiu")][:2] == ["a/lift/", "a/repair/"]
+    assert search(index, "wifi") == []  # letters that are no pinyin match nothing
 
 
 def test_traditional_query_finds_the_elevator_entry(fixture_index: dict) -> None:

@@ -8,7 +8,8 @@ alphabet (:data:`DIGITS`), so the JSON needs no escaping and gzips well.
 :func:`encode_postings` encodes one term's postings; :func:`encode_grouped`
 encodes every term's at once with numpy (the same text, a hundred times faster:
 a site build or a ``kb serve`` rebuild encodes about 400,000 postings at 5,000
-entries). :func:`pack_terms` groups CJK terms by their first character.
+entries). :func:`pack_terms` groups CJK terms by their first character, and
+syllable pairs (``bao xiu``) by their first syllable.
 """
 
 from __future__ import annotations
@@ -34,12 +35,16 @@ _BIGRAM = re.compile("([^0-9A-Za-z_-])([0-9A-Za-z_-]*)")
 def pack_terms(encoded: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """Group CJK terms by their first character to save repeating it in every key.
 
-    ``{"cjk": {"漏": "<postings of 漏>水<postings of 漏水>...", ...}, "words": {...}}``:
-    postings use only ``DIGITS`` (ASCII), so each CJK character in the string starts
-    the postings of the bigram it ends.
+    ``{"cjk": {"漏": "<postings of 漏>水<postings of 漏水>...", ...}, "words": {...},
+    "sounds": {"bao": "xiu:<postings of bao xiu> xian:<postings>", ...}}``: postings
+    use only ``DIGITS`` (ASCII), so each CJK character in the string starts the
+    postings of the bigram it ends; a syllable pair's second syllable is followed by
+    ``:`` and its postings, and the pairs of one first syllable are separated by
+    spaces.
     """
     cjk: dict[str, list[str]] = {}
     words: dict[str, str] = {}
+    sounds: dict[str, list[str]] = {}
     for term in sorted(encoded):
         if CJK_RUN.fullmatch(term):
             parts = cjk.setdefault(term[0], [""])
@@ -47,14 +52,25 @@ def pack_terms(encoded: Mapping[str, str]) -> dict[str, dict[str, str]]:
                 parts[0] = encoded[term]
             else:
                 parts.append(term[1] + encoded[term])
+        elif " " in term:
+            first, second = term.split(" ", 1)
+            sounds.setdefault(first, []).append(f"{second}:{encoded[term]}")
         else:
             words[term] = encoded[term]
-    return {"cjk": {first: "".join(parts) for first, parts in cjk.items()}, "words": words}
+    return {
+        "cjk": {first: "".join(parts) for first, parts in cjk.items()},
+        "words": words,
+        "sounds": {first: " ".join(parts) for first, parts in sounds.items()},
+    }
 
 
 def unpack_terms(index: Mapping[str, Any]) -> dict[str, str]:
-    """``{term: encoded postings}`` from an index's ``cjk`` and ``words``."""
+    """``{term: encoded postings}`` from an index's ``cjk``, ``words`` and ``sounds``."""
     out = dict(index["words"])
+    for first, packed in index.get("sounds", {}).items():
+        for part in packed.split(" "):
+            second, _, postings = part.partition(":")
+            out[f"{first} {second}"] = postings
     for first, packed in index["cjk"].items():
         head = _HEAD.match(packed)
         if head and head.group():

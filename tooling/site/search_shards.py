@@ -9,7 +9,7 @@ than generated ones, so the split follows the postings' size, not the entry coun
 
 * ``search/zhiku-index.json``, the head: ``{"version": 2, "count": N, "shards": K,
   "chunk": C, "t2s": ..., "synonyms": ...}``;
-* ``search/zhiku-terms-<i>.json`` for ``i < K``: ``{"cjk": ..., "words": ...}`` (the
+* ``search/zhiku-terms-<i>.json`` for ``i < K``: ``{"cjk": ..., "words": ..., "sounds": ...}`` (the
   packed postings format of :func:`~tooling.site.search_index.pack_terms`) of the
   terms whose hash (:func:`shard_of`) is ``i``: many small shards, so a query
   downloads little besides its own terms' postings;
@@ -64,7 +64,9 @@ def shard_count(postings_bytes: int) -> int:
 
 
 def _postings_bytes(index: Mapping[str, Any]) -> int:
-    return sum(map(len, index["cjk"].values())) + sum(map(len, index["words"].values()))
+    return sum(
+        sum(map(len, index[kind].values())) for kind in ("cjk", "words", "sounds") if kind in index
+    )
 
 
 def index_files(
@@ -90,6 +92,7 @@ def index_files(
         "chunk": chunk,
         "t2s": index["t2s"],
         "synonyms": index["synonyms"],
+        "syllables": index.get("syllables", ""),
     }
     files = {INDEX_PATH: _json(head)}
     split: list[dict[str, str]] = [{} for _ in range(shards)]
@@ -127,4 +130,5 @@ def read_index(site_dir: Path) -> dict[str, Any]:
         **pack_terms(terms),
         "t2s": head["t2s"],
         "synonyms": head["synonyms"],
+        "syllables": head.get("syllables", ""),
     }

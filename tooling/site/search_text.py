@@ -5,7 +5,15 @@
   can matter for this knowledge base), then every member of a synonym group
   (``_synonyms.yaml``) is replaced by the group's first word, longest first;
 * terms: every CJK character and every pair of neighbouring CJK characters
-  (unigrams and bigrams), plus ASCII words.
+  (unigrams and bigrams), plus ASCII words;
+* sounds: what someone types in pinyin without choosing the characters
+  (``baoxiu`` for 报修). The index holds the toneless pinyin of each pair of
+  neighbouring characters of the ways an entry is asked (``bao xiu``,
+  :func:`sound_terms`, phrase-aware through pypinyin, so 团长 is ``tuan zhang``)
+  and ships the syllables they use; a query's run of four or more Latin letters
+  (spaces between syllables allowed) that splits, end to end, into those
+  syllables adds its syllable pairs as terms (:func:`spelled_terms`). Letters
+  that do not split (``wifi``, ``coupon``) only stay ASCII words.
 
 The index (:mod:`tooling.site.search_index`) and its Python reference query
 use these; ``assets/zhiku-search-worker.js`` does the same in the browser.
@@ -14,7 +22,8 @@ use these; ``assets/zhiku-search-worker.js`` does the same in the browser.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from itertools import pairwise
 
 from tooling.text import ASCII_WORD, CJK_RUN, char_table, fold_chars
 
@@ -87,4 +96,58 @@ def terms(normalized: str, unigrams: bool = True) -> list[str]:
             out.extend(run)
         out.extend(run[i : i + 2] for i in range(len(run) - 1))
     out.extend(WORD.findall(normalized))
+    return out
+
+
+# ------------------------------------------------------------------- sounds
+
+LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
+MIN_SPELLED = 4  # shorter Latin runs (vip, app, ok) are left as letters
+MAX_SYLLABLE = 6  # zhuang, chuang, shuang
+
+
+def sound_terms(normalized: str, pinyin: Callable[[str], Sequence[str]]) -> list[str]:
+    """The toneless pinyin of each pair of neighbouring CJK characters (``"bao xiu"``);
+    ``pinyin`` gives one syllable per character of a CJK run (empty where it has none)."""
+    out: list[str] = []
+    for run in HAN_RUN.findall(normalized):
+        syllables = list(pinyin(run))
+        if len(syllables) != len(run):
+            continue
+        out.extend(f"{a} {b}" for a, b in pairwise(syllables) if a and b)
+    return out
+
+
+def split_syllables(letters: str, syllables: Collection[str]) -> list[str] | None:
+    """The fewest ``syllables`` that spell ``letters`` end to end (None when none do); of
+    equally few, the first found (each syllable as long as it can be, from the end:
+    ``xian`` stays one syllable). The worker's ``splitSyllables`` runs the same loops."""
+    best: list[list[str] | None] = [[]] + [None] * len(letters)
+    for end in range(1, len(letters) + 1):
+        for start in range(max(0, end - MAX_SYLLABLE), end):
+            head = best[start]
+            if head is None or letters[start:end] not in syllables:
+                continue
+            found = best[end]
+            if found is None or len(head) + 1 < len(found):
+                best[end] = [*head, letters[start:end]]
+    return best[-1]
+
+
+def query_terms(normalized: str, syllables: Collection[str]) -> list[str]:
+    """What a query is looked up by: its :func:`terms` and its :func:`spelled_terms`."""
+    return terms(normalized) + spelled_terms(normalized, syllables)
+
+
+def spelled_terms(normalized: str, syllables: Collection[str]) -> list[str]:
+    """The syllable pairs (:func:`sound_terms`) of each run of Latin letters that splits,
+    end to end, into two or more of ``syllables``: ``baoxiu`` -> ``["bao xiu"]``."""
+    out: list[str] = []
+    for run in LATIN_RUN.findall(normalized):
+        letters = run.replace(" ", "")
+        if len(letters) < MIN_SPELLED:
+            continue
+        split = split_syllables(letters, syllables)
+        if split and len(split) > 1:
+            out.extend(f"{a} {b}" for a, b in pairwise(split))
     return out

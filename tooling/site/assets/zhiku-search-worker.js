@@ -34,6 +34,11 @@ var DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 // The CJK ranges of tooling/text.py (CJK_RANGES); tests/test_text.py compares them.
 var HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{323af}]+/gu
 var WORD = /[a-z0-9]+/g
+// Pinyin typed without choosing characters (baoxiu for 报修): keep in step with
+// LATIN_RUN, MIN_SPELLED and MAX_SYLLABLE in tooling/site/search_text.py.
+var LATIN_RUN = /[a-z]+(?: [a-z]+)*/g
+var MIN_SPELLED = 4
+var MAX_SYLLABLE = 6
 var ALNUM = /^[a-z0-9]$/
 // Material's query syntax: fuzzy/boost suffixes (~2, ^10) and +/- prefixes.
 var SUFFIX = /[~^]\d*(?:\.\d+)?(?=\s|$)/g
@@ -96,7 +101,8 @@ function shardOf(term, shards) {
 function loadTerms(index, query) {
   if (!index.shards) return Promise.resolve()
   var wanted = new Set()
-  for (var term of terms(normalize(stripSyntax(query), index))) wanted.add(shardOf(term, index.shards))
+  for (var term of lookupTerms(normalize(stripSyntax(query), index), index))
+    wanted.add(shardOf(term, index.shards))
   return Promise.all(Array.from(wanted, function (n) { return fetchPart(index, "terms", n) }))
 }
 
@@ -122,7 +128,8 @@ function prepare(raw) {
   var index = {
     docs: sharded ? new Array(raw.count) : raw.docs, count: sharded ? raw.count : raw.docs.length,
     shards: sharded ? raw.shards : 0, chunk: raw.chunk || 0, url: raw.url, parts: new Map(),
-    terms: new Map(), t2s: new Map(), synonyms: new Map(), longest: 0
+    terms: new Map(), t2s: new Map(), synonyms: new Map(), longest: 0,
+    syllables: new Set((raw.syllables || "").split(" ").filter(Boolean))
   }
   var t2s = Array.from(raw.t2s)
   for (var i = 0; i + 1 < t2s.length; i += 2) index.t2s.set(t2s[i], t2s[i + 1])
@@ -136,9 +143,16 @@ function prepare(raw) {
   return index
 }
 
-/* Unpack the `cjk` and `words` postings of an index or of one of its shards. */
+/* Unpack the `cjk`, `words` and `sounds` postings of an index or of one of its
+   shards (pack_terms in tooling/site/search_codec.py). */
 function addTerms(index, raw) {
   for (var word in raw.words) index.terms.set(word, raw.words[word])
+  for (var syllable in raw.sounds || {}) {
+    for (var part of raw.sounds[syllable].split(" ")) {
+      var colon = part.indexOf(":")
+      index.terms.set(syllable + " " + part.slice(0, colon), part.slice(colon + 1))
+    }
+  }
   for (var first in raw.cjk) {
     var term = first, start = 0, packed = raw.cjk[first], pos = 0
     for (var ch of packed) {
@@ -217,6 +231,44 @@ function terms(normalized) {
   return out.concat(normalized.match(WORD) || [])
 }
 
+/* The fewest of the index's syllables that spell `letters` end to end (null when
+   none do); of equally few, the first found. Keep in step with split_syllables in
+   tooling/site/search_text.py. */
+function splitSyllables(letters, syllables) {
+  var best = [[]]
+  for (var i = 1; i <= letters.length; i++) best.push(null)
+  for (var end = 1; end <= letters.length; end++) {
+    for (var start = Math.max(0, end - MAX_SYLLABLE); start < end; start++) {
+      var head = best[start]
+      if (head === null || !syllables.has(letters.slice(start, end))) continue
+      var found = best[end]
+      if (found === null || head.length + 1 < found.length)
+        best[end] = head.concat([letters.slice(start, end)])
+    }
+  }
+  return best[letters.length]
+}
+
+/* The syllable pairs ("bao xiu") of each Latin run that splits into two or more of
+   the index's syllables (spelled_terms in tooling/site/search_text.py). */
+function spelledTerms(normalized, index) {
+  var out = []
+  if (!index.syllables || !index.syllables.size) return out
+  for (var run of normalized.match(LATIN_RUN) || []) {
+    var letters = run.replace(/ /g, "")
+    if (letters.length < MIN_SPELLED) continue
+    var split = splitSyllables(letters, index.syllables)
+    if (split && split.length > 1)
+      for (var i = 0; i + 1 < split.length; i++) out.push(split[i] + " " + split[i + 1])
+  }
+  return out
+}
+
+/* What a query is looked up by (query_terms in tooling/site/search_text.py). */
+function lookupTerms(normalized, index) {
+  return terms(normalized).concat(spelledTerms(normalized, index))
+}
+
 /* ---------------------------------------------------------------- search */
 
 function stripSyntax(query) {
@@ -226,7 +278,7 @@ function stripSyntax(query) {
 function search(index, query) {
   var n = index.count
   var scores = new Map(), covered = new Map(), hits = new Map(), total = 0
-  var unique = new Set(terms(normalize(stripSyntax(query), index)))
+  var unique = new Set(lookupTerms(normalize(stripSyntax(query), index), index))
   for (var term of unique) {
     var encoded = index.terms.get(term)
     if (encoded === undefined) continue
@@ -358,5 +410,6 @@ addEventListener("message", function (ev) {
 /* Let tests and Node load the pure functions without a worker. */
 if (typeof module !== "undefined")
   module.exports = {
-    prepare: prepare, search: search, respond: respond, answer: answer, normalize: normalize
+    prepare: prepare, search: search, respond: respond, answer: answer, normalize: normalize,
+    splitSyllables: splitSyllables, lookupTerms: lookupTerms
   }
