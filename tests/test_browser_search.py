@@ -25,7 +25,7 @@ from conftest import (
     serve_folder,
 )
 
-from tooling.site.search_index import LOW_COVERAGE, best_coverage, search
+from tooling.site.search_index import not_sure, search
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -186,9 +186,9 @@ def test_worker_protocol_and_reference_ranking(page: Any, staff_site: Path) -> N
             len(group) == 1 and set(group[0]) == {"location", "title", "text", "score", "terms"}
             for group in items
         )
-        not_sure = best_coverage(index, query) < LOW_COVERAGE
-        assert (items[0][0]["location"] == "#") == not_sure, query
-        entries = items[1:] if not_sure else items
+        unsure = not_sure(index, query)
+        assert (items[0][0]["location"] == "#") == unsure, query
+        entries = items[1:] if unsure else items
         got = [(g[0]["location"], round(g[0]["score"], 9)) for g in entries[:5]]
         want = [(loc, round(score, 9)) for loc, score in search(index, query, limit=5)]
         assert got == want, query

@@ -97,6 +97,7 @@ def test_sharded_files_put_back_together_are_the_index(make_kb: Any, tmp_path: P
         "t2s": index["t2s"],
         "synonyms": index["synonyms"],
         "syllables": index["syllables"],
+        "sure": index["sure"],  # the worker's not-sure score goes with the head
     }
     assert "xiu" in head["syllables"].split()  # 修 (能修好), for queries typed in pinyin
     write_index_files(files, tmp_path / "site")

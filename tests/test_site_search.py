@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _search_harness import answerable_queries, entry_id_of, hit_rates, synthetic_kb
 from conftest import (
@@ -27,9 +28,11 @@ from tooling.site import search_index
 from tooling.site.search_codec import encode_postings, pack_terms
 from tooling.site.search_index import (
     Normalizer,
+    best_coverage,
     build_index,
     decode_postings,
     fold,
+    not_sure,
     search,
     slim_material_index,
     snippet,
@@ -38,6 +41,7 @@ from tooling.site.search_index import (
     unpack_terms,
     write_index,
 )
+from tooling.site.search_sure import equal_error
 from tooling.site.search_text import spelled_terms, split_syllables
 
 T2S = traditional_to_simplified()
@@ -323,6 +327,73 @@ def test_a_question_typed_in_pinyin_finds_its_entry(make_kb: MakeKb) -> None:
     # Characters and pinyin together: both count.
     assert [loc for loc, _ in search(index, "电梯baoxiu")][:2] == ["a/lift/", "a/repair/"]
     assert search(index, "wifi") == []  # letters that are no pinyin match nothing
+
+
+# ------------------------------------------------------------------- not sure
+
+
+def test_equal_error_is_where_both_kinds_of_hold_out_err_alike() -> None:
+    answerable = np.array([1.0, 5.0, 6.0, 7.0, 8.0])
+    unanswerable = np.array([0.5, 1.5, 2.0, 5.5, 9.0])
+    # At 5.0: 1 of 5 answerable below it, 2 of 5 unanswerable at or above it; at 5.5:
+    # 2 below, 2 above, the first score where they meet.
+    assert equal_error(answerable, unanswerable) == 5.5
+    assert equal_error(answerable, np.zeros(0)) is None
+
+
+def test_the_not_sure_score_is_fitted_on_the_knowledge_base(fixture_index: dict) -> None:
+    assert 0 < fixture_index["sure"] < 20
+    assert not_sure(fixture_index, "小区旁边的地铁几点有首班车")
+    assert not not_sure(fixture_index, "電梯壞了")
+    assert not_sure(fixture_index, "qwertyuiop") is False  # nothing matches: empty list
+
+
+def test_a_knowledge_base_too_small_to_hold_out_falls_back_to_coverage(
+    make_kb: MakeKb,
+) -> None:
+    index = build_index(load_kb(make_kb({"a/one.yaml": entry_yaml("one", question="电梯坏了?")})))
+    assert "sure" not in index  # one entry: nothing to hold out
+    assert not not_sure(index, "电梯坏了")
+    # The covered share counts only the terms the index has: here always the one entry's.
+    assert best_coverage(index, "电梯旁边的地铁几点有首班车") == 1.0
+
+
+def test_not_sure_flags_few_answerable_and_most_unanswerable_questions(
+    fixture_index: dict,
+) -> None:
+    """On the fixture's questions: 2 of 33 answerable flagged and 6 of 7 unanswerable
+    (the covered share alone: 2 and 5)."""
+    known = {doc[0] for doc in fixture_index["docs"]}
+    rows = [
+        line.split("\t")
+        for line in FIXTURE_QUERIES.read_text("utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    answerable = [q for q, e in rows if any(entry_id_of(loc) == e for loc in known)]
+    unanswerable = [q for q, e in rows if e == "-"]
+    flagged = sum(not_sure(fixture_index, q) for q in answerable) / len(answerable)
+    refused = sum(not_sure(fixture_index, q) for q in unanswerable) / len(unanswerable)
+    assert flagged <= 0.10
+    assert refused >= 0.70
+
+
+@pytest.mark.slow
+def test_not_sure_on_the_dev_questions(eval_index: dict) -> None:
+    """Dev questions, staff: 22 of 180 answerable flagged (the covered share alone
+    flagged 60) and 15 of 20 unanswerable (13)."""
+    known = {entry_id_of(doc[0]) for doc in eval_index["docs"]}
+    rows = [
+        line.split("\t")
+        for line in EVAL_QUERIES.read_text("utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    answerable = [q for q, e in rows if e in known]
+    unanswerable = [q for q, e in rows if e == "-"]
+    flagged = sum(not_sure(eval_index, q) for q in answerable) / len(answerable)
+    refused = sum(not_sure(eval_index, q) for q in unanswerable) / len(unanswerable)
+    print(f"dev: answerable flagged {flagged:.3f}, unanswerable flagged {refused:.3f}")
+    assert flagged <= 0.15
+    assert refused >= 0.70
 
 
 def test_traditional_query_finds_the_elevator_entry(fixture_index: dict) -> None:

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from tooling.kb.model import Entry, KnowledgeBase
+from tooling.site import search_sure
 from tooling.site.search_codec import decode_postings, encode_grouped, pack_terms, unpack_terms
 from tooling.site.search_text import (
     Normalizer,
@@ -183,15 +184,21 @@ def _analyse(entry: Entry, normalize: Normalizer, vocabulary: dict[str, int]) ->
     )
 
 
-def _levels(docs: Sequence[_Analysed]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (term, document) pair's quantised saturated term frequency:
-    ``(term ids, document numbers, levels)``, one item per pair, in document order."""
+def _averages(docs: Sequence[_Analysed]) -> list[float]:
+    """Average length of each field over the entries that have it (most have no tags)."""
     lengths = np.array([d.lengths for d in docs], dtype=np.int64).reshape(len(docs), -1)
-    # Average length of each field over the entries that have it (most have no tags).
     average = []
     for i in range(len(_FIELD_WEIGHTS)):
         present = lengths[:, i][lengths[:, i] > 0]
         average.append(int(present.sum()) / len(present) if len(present) else 1.0)
+    return average
+
+
+def _levels(docs: Sequence[_Analysed]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (term, document) pair's quantised saturated term frequency:
+    ``(term ids, document numbers, levels)``, one item per pair, in document order."""
+    lengths = np.array([d.lengths for d in docs], dtype=np.int64).reshape(len(docs), -1)
+    average = _averages(docs)
     sizes = [len(d.terms) for d in docs]
     ids = np.concatenate([d.terms for d in docs]) if docs else np.zeros(0, np.int64)
     doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
@@ -211,9 +218,11 @@ def _levels(docs: Sequence[_Analysed]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return ids, doc_of, levels
 
 
-def _postings(docs: Sequence[_Analysed], vocabulary: Mapping[str, int]) -> dict[str, str]:
-    """``{term: encoded postings}`` of every term the documents contain."""
-    ids, doc_of, levels = _levels(docs)
+def _postings(
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray], vocabulary: Mapping[str, int]
+) -> dict[str, str]:
+    """``{term: encoded postings}`` of every term in ``pairs`` (:func:`_levels`)."""
+    ids, doc_of, levels = pairs
     order = np.argsort(ids, kind="stable")  # by term, each term's documents in order
     ids, doc_of, levels = ids[order], doc_of[order], levels[order]
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else ids
@@ -295,14 +304,70 @@ def build_index(
     vocabulary: dict[str, int] = cache["vocabulary"]
     docs = _analysed(entries, normalize, vocabulary, cache["entries"])
     seen = cache["chars"].of(docs)
-    return {
+    pairs = _levels(docs)
+    syllables = _syllables(vocabulary, docs)
+    index = {
         "version": INDEX_VERSION,
         "docs": [[url(e), e.question, d.snippet] for e, d in zip(entries, docs, strict=True)],
-        **pack_terms(_postings(docs, vocabulary)),
+        **pack_terms(_postings(pairs, vocabulary)),
         "t2s": _shipped_t2s(full_t2s, seen, kb.synonyms),
         "synonyms": [list(group) for group in _folded_groups(kb.synonyms, full_t2s)],
-        "syllables": _syllables(vocabulary, docs),
+        "syllables": syllables,
     }
+    sure = _sure(entries, docs, pairs, normalize, vocabulary, frozenset(syllables.split()))
+    if sure is not None:
+        index["sure"] = sure
+    return index
+
+
+def _sure(
+    entries: Sequence[Entry],
+    docs: Sequence[_Analysed],
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    normalize: Normalizer,
+    vocabulary: dict[str, int],
+    syllables: frozenset[str],
+) -> float | None:
+    """The knowledge base's own not-sure score (:mod:`tooling.site.search_sure`)."""
+    average = _averages(docs)
+    asked = [[e.question, *e.phrasings] for e in entries]
+    normalized: dict[str, str] = {}
+
+    def read(text: str) -> str:
+        found = normalized.get(text)
+        if found is None:
+            found = normalized[text] = normalize(text)
+        return found
+
+    def masked(d: int, u: int) -> dict[int, int]:
+        """Entry ``d``'s levels without its ``u``-th text: that text's terms taken out of
+        the first field (where the question and phrasings are), its length too."""
+        doc = docs[d]
+        text = read(asked[d][u])
+        own = terms(text)
+        gone = Counter(own)
+        gone.update(sound_terms(text, pinyin))
+        counts = doc.counts.copy()
+        column = {int(t): i for i, t in enumerate(doc.terms)}
+        for term, n in gone.items():
+            counts[0, column[vocabulary[term]]] -= n
+        tf = np.zeros(len(doc.terms))
+        for i, weight in enumerate(_FIELD_WEIGHTS):
+            length = doc.lengths[i] - (len(own) if i == 0 else 0)
+            norm = 1 - B + B * length / average[i]
+            tf = tf + weight * counts[i] / norm
+        saturated = tf / (tf + K1)
+        levels = np.clip(np.rint(WEIGHT_LEVELS * saturated), 1, WEIGHT_LEVELS).astype(np.int64)
+        present = counts.sum(axis=0) > 0
+        return dict(zip(doc.terms[present].tolist(), levels[present].tolist(), strict=True))
+
+    def terms_of(text: str) -> set[str]:
+        return set(query_terms(read(text), syllables))
+
+    postings = search_sure.Postings.of(*pairs)
+    return search_sure.sure_score(
+        len(entries), asked, postings, vocabulary, terms_of, masked, WEIGHT_LEVELS
+    )
 
 
 def _syllables(vocabulary: Mapping[str, int], docs: Sequence[_Analysed]) -> str:
@@ -391,12 +456,26 @@ LOW_COVERAGE = 0.5  # keep in step with LOW_COVERAGE in the worker
 
 
 def best_coverage(index: Mapping[str, Any], query: str) -> float:
-    """The share of the query's weight the best entry covers (the worker says
-    没有找到可信的答案 below :data:`LOW_COVERAGE`); 0 when nothing matches."""
+    """The share of the query's weight the best entry covers; 0 when nothing matches."""
     scores, covered, total = _tally(index, query)
     if not scores or not total:
         return 0.0
     return covered[_ranked(scores, covered, total)[0]] / total
+
+
+def not_sure(index: Mapping[str, Any], query: str) -> bool:
+    """True when the worker says 没有找到可信的答案 above its results: the best entry's
+    score is below the knowledge base's own ``sure`` score
+    (:mod:`tooling.site.search_sure`), or, in an index without one (nothing to hold
+    out), the best entry covers less than :data:`LOW_COVERAGE` of the query's weight.
+    False when nothing matches (the list is empty)."""
+    scores, covered, total = _tally(index, query)
+    if not scores or not total:
+        return False
+    best = _ranked(scores, covered, total)[0]
+    if "sure" in index:
+        return bool(scores[best] * covered[best] / total < index["sure"])
+    return covered[best] / total < LOW_COVERAGE
 
 
 def write_index(kb: KnowledgeBase, site_dir: Path) -> Path:

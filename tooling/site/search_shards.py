@@ -94,6 +94,8 @@ def index_files(
         "synonyms": index["synonyms"],
         "syllables": index.get("syllables", ""),
     }
+    if "sure" in index:
+        head["sure"] = index["sure"]
     files = {INDEX_PATH: _json(head)}
     split: list[dict[str, str]] = [{} for _ in range(shards)]
     for term, postings in unpack_terms(index).items():
@@ -124,7 +126,7 @@ def read_index(site_dir: Path) -> dict[str, Any]:
     docs: list[Any] = []
     for j in range(-(-head["count"] // head["chunk"])):
         docs += json.loads((site_dir / DOCS_PATH.format(j)).read_text(encoding="utf-8"))
-    return {
+    index = {
         "version": INDEX_VERSION,
         "docs": docs,
         **pack_terms(terms),
@@ -132,3 +134,6 @@ def read_index(site_dir: Path) -> dict[str, Any]:
         "synonyms": head["synonyms"],
         "syllables": head.get("syllables", ""),
     }
+    if "sure" in head:
+        index["sure"] = head["sure"]
+    return index

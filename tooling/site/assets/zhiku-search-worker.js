@@ -24,8 +24,11 @@
 
 var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3
 var MAX_RESULTS = 20
-// When the best entry covers less than this share of the query's weight (IDF
-// mass of its characters and pairs), the list says 没有找到可信的答案 first.
+// When the best entry's score is below the index's `sure` (fitted on the knowledge
+// base when the index is built: tooling/site/search_sure.py), the list says
+// 没有找到可信的答案 first; an index without one (nothing to hold out) says so when
+// the best entry covers less than LOW_COVERAGE of the query's weight (IDF mass of
+// its characters and pairs). Keep in step with not_sure in search_index.py.
 var LOW_COVERAGE = 0.5
 var NOT_SURE_TITLE = "没有找到可信的答案：下面的条目仅供参考"
 var NOT_SURE_TEXT = "下面的条目只和问题的一小部分相同，仅供参考，不一定能回答这个问题。"
@@ -129,7 +132,8 @@ function prepare(raw) {
     docs: sharded ? new Array(raw.count) : raw.docs, count: sharded ? raw.count : raw.docs.length,
     shards: sharded ? raw.shards : 0, chunk: raw.chunk || 0, url: raw.url, parts: new Map(),
     terms: new Map(), t2s: new Map(), synonyms: new Map(), longest: 0,
-    syllables: new Set((raw.syllables || "").split(" ").filter(Boolean))
+    syllables: new Set((raw.syllables || "").split(" ").filter(Boolean)),
+    sure: raw.sure
   }
   var t2s = Array.from(raw.t2s)
   for (var i = 0; i + 1 < t2s.length; i += 2) index.t2s.set(t2s[i], t2s[i + 1])
@@ -360,6 +364,10 @@ function answer(index, query) {
   })
 }
 
+function notSure(index, best) {
+  return typeof index.sure === "number" ? best.score < index.sure : best.coverage < LOW_COVERAGE
+}
+
 function respond(index, query, found) {
   if (!index || !query.trim()) return { items: [] }
   found = found || search(index, query)
@@ -375,7 +383,7 @@ function respond(index, query, found) {
       terms: queryTerms(query, index, new Set(found.hits.get(hit.doc)))
     }]
   })
-  if (found.ranked.length && found.ranked[0].coverage < LOW_COVERAGE)
+  if (found.ranked.length && notSure(index, found.ranked[0]))
     items = [[{
       location: "#",
       title: NOT_SURE_TITLE,
