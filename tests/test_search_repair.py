@@ -42,6 +42,22 @@ def test_pinyin_typed_in_letters_becomes_the_word() -> None:
     assert repairs("baoxian电话") == "baoxian电话"
 
 
+def test_a_question_typed_wholly_in_pinyin_reads_as_words() -> None:
+    words = {"积分": 3, "抵扣": 2, "物业费": 9, "快递": 4, "信用卡": 2, "退款": 3}
+    repairs = _repairs(words, [])
+    # Function words (怎么) spell too, so the whole run reads end to end.
+    assert repairs("jifen zenme dikou") == "积分怎么抵扣"
+    # Words apart that do not spell end to end as a whole: the groups that do, initials
+    # standing alone; the rest stays as typed.
+    assert repairs("wyf zenme jiao") == "物业费怎么 jiao"
+    assert repairs("tuikuan tui dao xinyongka") == "退款 tui dao 信用卡"
+    assert repairs("women de kuaidi") == "我们 de 快递"
+    # Letters that spell only function words stay letters (English words among them).
+    assert repairs("women") == "women"
+    assert repairs("what is your name") == "what is your name"
+    assert repairs("zenme ban") == "zenme ban"
+
+
 def test_initials_become_the_word_they_stand_for() -> None:
     repairs = _repairs({"物业费": 9, "快递": 10, "看到": 1, "扩大": 1, "报修": 2}, [])
     assert repairs("wyf里面包括什么") == "物业费里面包括什么"

@@ -11,6 +11,11 @@ uses, before the question is analyzed and embedded:
   end, the toneless pinyin of one or more words of two or more characters in the
   knowledge base becomes those words (``baoxiu`` -> 报修, ``bao xiu dian hua`` ->
   报修电话);
+* a question typed wholly in pinyin, words apart (``jifen zenme dikou``): the
+  general function words (怎么, 什么, ...) spell too, after the knowledge base's
+  words; when the run does not spell end to end, the most letters that do are read,
+  in groups of neighbouring words or as initials, and the rest stays (``wyf zenme
+  jiao`` -> 物业费怎么 jiao); letters that spell only function words stay (women);
 * two to four consonants standing alone that are the pinyin initials of a
   knowledge-base word held by more entries than all the others with those
   initials together become that word (``wyf`` -> 物业费, ``kd`` -> 快递; ``wx``,
@@ -76,6 +81,13 @@ class Repairs:
                 abbreviated.setdefault(initials, Counter())[word] = df
             if len(word) == 2:
                 sounded[syllables] = max(sounded.get(syllables, (0, "")), (df, word))
+        # Function words (怎么, 什么, 可以, ...) spell too, after the knowledge base's own
+        # words, so that a question typed wholly in pinyin reads as one; the analysis drops
+        # them anyway. Letters that spell only function words stay letters (women, name).
+        for word in STOPWORDS:
+            syllables = pinyin(word) if len(word) >= 2 and is_cjk(word) else ()
+            if len(syllables) == len(word) and all(s.isalpha() for s in syllables):
+                spelled.setdefault("".join(syllables), (0, word))
         self._spelled = {k: w for k, (_, w) in spelled.items()}
         self._longest = max(map(len, self._spelled), default=0)
         self._sounded = {k: w for k, (_, w) in sounded.items()}
@@ -105,7 +117,55 @@ class Repairs:
         run = match.group(0)
         letters = run.replace(" ", "")
         words = self._spell(letters) if len(letters) >= MIN_LATIN else None
-        return "".join(words) if words else self._abbreviation(match)
+        if words and not all(w in STOPWORDS for w in words):
+            return "".join(words)
+        if " " in run:
+            return self._apart(match)
+        return self._abbreviation(match)
+
+    def _apart(self, match: re.Match[str]) -> str:
+        """Letters in words apart (a question typed in pinyin, ``jifen zenme dikou``) that
+        do not spell knowledge-base words end to end as a whole: the most letters that
+        do, in groups of neighbouring words each spelling some (``积分怎么抵扣``, 怎么 a
+        function word), or standing alone as initials (:meth:`_abbreviation`); the
+        other words stay as typed. Unless some of them spell a knowledge-base word, the
+        letters all stay."""
+        tokens = match.group(0).split(" ")
+        text = match.string
+        digit_before = match.start() > 0 and text[match.start() - 1].isdigit()
+        digit_after = match.end() < len(text) and text[match.end()].isdigit()
+        # best[i] for tokens[:i]: (letters read as words, -pieces, pieces), each piece
+        # (text, whether it holds a knowledge-base word, whether it is letters).
+        best: list[tuple[int, int, list[tuple[str, bool, bool]]]] = [(0, 0, [])]
+        for end in range(1, len(tokens) + 1):
+            covered, count, pieces = best[end - 1]
+            token = tokens[end - 1]
+            options = [(covered, count - 1, [*pieces, (token, False, True)])]
+            edge = (end == 1 and digit_before) or (end == len(tokens) and digit_after)
+            word = None if edge else self._initials.get(token)
+            if word is not None:
+                options.append((covered + len(token), count - 1, [*pieces, (word, True, False)]))
+            for start in range(end - 1, -1, -1):
+                letters = "".join(tokens[start:end])
+                if len(letters) > self._longest * (end - start):
+                    break
+                spelled = self._spell(letters) if len(letters) >= MIN_LATIN else None
+                if spelled:
+                    covered, count, pieces = best[start]
+                    content = not all(w in STOPWORDS for w in spelled)
+                    read = ("".join(spelled), content, False)
+                    options.append((covered + len(letters), count - 1, [*pieces, read]))
+            best.append(max(options, key=lambda o: (o[0], o[1])))
+        chosen = best[-1][2]
+        if not any(content for _, content, _ in chosen):
+            return match.group(0)
+        out, after_letters = "", False
+        for words, _, as_typed in chosen:
+            if out and (as_typed or after_letters):
+                out += " "
+            out += words
+            after_letters = as_typed
+        return out
 
     def _abbreviation(self, match: re.Match[str]) -> str:
         """Two to four consonants, no digit beside them (pm2.5), that are the pinyin initials

@@ -1,20 +1,22 @@
-"""The site's own search on questions typed partly or wholly in pinyin.
+"""Both searches on questions typed partly or wholly in pinyin.
 
 People type pinyin without choosing the characters (``baoxiu`` for 报修) when the
 input method is in the way, on a phone or in a hurry. This takes labelled
 questions and types them in pinyin mechanically, so that no one chooses which
 words: ``one word``, one jieba word of two or more characters (drawn with a
 fixed seed) replaced by its toneless pinyin; ``whole``, every word in pinyin,
-one space between words. It reports the reference ranking's
-(:func:`tooling.site.search_index.search`, which the browser worker equals)
-hit@1 / hit@5 for the questions as written and for both pinyin forms.
+one space between words. For the questions as written and both pinyin forms it
+reports the site search's hit@1 / hit@5 (the reference ranking,
+:func:`tooling.site.search_index.search`, which the browser worker equals) and the
+answer engine's answered right (a refusal counts as a miss) and ranking hit@1 /
+hit@5 (:class:`tooling.answer.SearchIndex`, with the vector cache of ``kb search``).
 
 Sets: the fixture knowledge base with its questions (always), the demo ``kb/``
 with ``benchmarks/demo-questions.tsv`` (public audience) and, when
 ``../shared`` is beside the repository, the eval knowledge base with the dev
 questions (staff audience).
 
-Run: ``.venv/bin/python benchmarks/bench_site_pinyin.py``.
+Run: ``.venv/bin/python benchmarks/bench_pinyin.py``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 import jieba
 from pypinyin import lazy_pinyin
 
+from tooling.answer import SearchIndex
 from tooling.kb.check import validate
 from tooling.kb.view import view
 from tooling.site.search_index import build_index, search
@@ -81,6 +84,7 @@ def main() -> dict[str, float]:
     for name, root, audience, queries in question_sets():
         kb = view(validate(root, TODAY).kb, audience, TODAY)
         index = build_index(kb, url=lambda e: e.id)
+        engine = SearchIndex.build(validate(root, TODAY).kb, audience, TODAY)
         rows = labelled(queries, {e.id for e in kb.entries})
         rng = random.Random(SEED)
         forms = {
@@ -92,12 +96,28 @@ def main() -> dict[str, float]:
             ranked = [[loc for loc, _ in search(index, q, 5)] for q, _ in asked]
             hit1 = sum(r[:1] == [e] for r, (_, e) in zip(ranked, asked, strict=True))
             hit5 = sum(e in r for r, (_, e) in zip(ranked, asked, strict=True))
+            found = [engine.search(q) for q, _ in asked]
+            right = sum(
+                f.answered and f.hits[0].entry_id == e
+                for f, (_, e) in zip(found, asked, strict=True)
+            )
+            rank1 = sum(
+                bool(f.hits) and f.hits[0].entry_id == e
+                for f, (_, e) in zip(found, asked, strict=True)
+            )
+            rank5 = sum(
+                e in [h.entry_id for h in f.hits] for f, (_, e) in zip(found, asked, strict=True)
+            )
+            n = len(asked)
             key = f"{name} {form}"
-            results[f"{key} hit1"] = hit1 / len(asked)
-            results[f"{key} hit5"] = hit5 / len(asked)
+            results[f"{key} site hit1"] = hit1 / n
+            results[f"{key} site hit5"] = hit5 / n
+            results[f"{key} engine answered right"] = right / n
+            results[f"{key} engine ranking hit1"] = rank1 / n
+            results[f"{key} engine ranking hit5"] = rank5 / n
             print(
-                f"{key:24} hit@1 {hit1 / len(asked):.3f}  hit@5 {hit5 / len(asked):.3f}"
-                f"  n={len(asked)}",
+                f"{key:20} site hit@1 {hit1 / n:.3f} hit@5 {hit5 / n:.3f} | engine answered "
+                f"right {right / n:.3f}, ranking {rank1 / n:.3f} / {rank5 / n:.3f}  n={n}",
                 file=sys.stderr,
             )
     return results
