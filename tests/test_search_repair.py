@@ -50,8 +50,8 @@ def test_a_question_typed_wholly_in_pinyin_reads_as_words() -> None:
     # Words apart that do not spell end to end as a whole: the groups that do, initials
     # standing alone; the rest stays as typed.
     assert repairs("wyf zenme jiao") == "物业费怎么 jiao"
-    assert repairs("tuikuan tui dao xinyongka") == "退款 tui dao 信用卡"
-    assert repairs("women de kuaidi") == "我们 de 快递"
+    assert repairs("tuikuan tui dao xinyongka") == "退款 tui 到信用卡"  # 到 a function word
+    assert repairs("women de kuaidi") == "我们的快递"
     # Letters that spell only function words stay letters (English words among them).
     assert repairs("women") == "women"
     assert repairs("what is your name") == "what is your name"

@@ -12,7 +12,7 @@ uses, before the question is analyzed and embedded:
   knowledge base becomes those words (``baoxiu`` -> 报修, ``bao xiu dian hua`` ->
   报修电话);
 * a question typed wholly in pinyin, words apart (``jifen zenme dikou``): the
-  general function words (怎么, 什么, ...) spell too, after the knowledge base's
+  general function words (怎么, 什么, 的, ...) spell too, after the knowledge base's
   words; when the run does not spell end to end, the most letters that do are read,
   in groups of neighbouring words or as initials, and the rest stays (``wyf zenme
   jiao`` -> 物业费怎么 jiao); letters that spell only function words stay (women);
@@ -85,7 +85,7 @@ class Repairs:
         # words, so that a question typed wholly in pinyin reads as one; the analysis drops
         # them anyway. Letters that spell only function words stay letters (women, name).
         for word in STOPWORDS:
-            syllables = pinyin(word) if len(word) >= 2 and is_cjk(word) else ()
+            syllables = pinyin(word) if is_cjk(word) else ()
             if len(syllables) == len(word) and all(s.isalpha() for s in syllables):
                 spelled.setdefault("".join(syllables), (0, word))
         self._spelled = {k: w for k, (_, w) in spelled.items()}
