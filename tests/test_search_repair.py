@@ -58,6 +58,16 @@ def test_a_question_typed_wholly_in_pinyin_reads_as_words() -> None:
     assert repairs("zenme ban") == "zenme ban"
 
 
+def test_a_long_run_of_letters_apart_is_read_group_by_group() -> None:
+    """A stretch of words apart is read in groups of at most MAX_GROUP neighbouring words,
+    so a question at the search API's length limit (500 characters) is read in linear
+    time; the result is the same as reading it whole would give."""
+    repairs = _repairs({"报修": 2, "电话": 1, "支付宝": 2}, [])
+    assert repairs(" ".join(["bao xiu dian hua"] * 30)) == "报修电话" * 30
+    assert repairs("zhi fu bao " * 40 + "a") == "支付宝" * 40 + " a"
+    assert repairs(" ".join("a" * 250)) == " ".join("a" * 250)
+
+
 def test_initials_become_the_word_they_stand_for() -> None:
     repairs = _repairs({"物业费": 9, "快递": 10, "看到": 1, "扩大": 1, "报修": 2}, [])
     assert repairs("wyf里面包括什么") == "物业费里面包括什么"

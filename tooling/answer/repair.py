@@ -52,6 +52,10 @@ MIN_LATIN = 4  # shorter Latin runs (vip, app...) are left alone
 # a vowel (or v, so atm stays letters); longer ones are rare and read as letters.
 INITIALS = frozenset("bcdfghjklmnpqrstwxyz")
 MAX_INITIALS = 4
+# Letters typed apart are read in groups of at most this many neighbouring words (a
+# word of the knowledge base typed one syllable at a time: zhi fu bao); longer
+# stretches are read as several groups, so a long run costs linear time.
+MAX_GROUP = 6
 
 
 class Repairs:
@@ -145,7 +149,7 @@ class Repairs:
             word = None if edge else self._initials.get(token)
             if word is not None:
                 options.append((covered + len(token), count - 1, [*pieces, (word, True, False)]))
-            for start in range(end - 1, -1, -1):
+            for start in range(end - 1, max(end - MAX_GROUP, 0) - 1, -1):
                 letters = "".join(tokens[start:end])
                 if len(letters) > self._longest * (end - start):
                     break
