@@ -350,7 +350,9 @@ def _sure(
         counts = doc.counts.copy()
         column = {int(t): i for i, t in enumerate(doc.terms)}
         for term, n in gone.items():
-            counts[0, column[vocabulary[term]]] -= n
+            at = column.get(vocabulary.get(term, -1))
+            if at is not None:  # always, as the text is the entry's own
+                counts[0, at] -= n
         tf = np.zeros(len(doc.terms))
         for i, weight in enumerate(_FIELD_WEIGHTS):
             length = doc.lengths[i] - (len(own) if i == 0 else 0)
