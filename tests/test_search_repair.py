@@ -22,7 +22,14 @@ def _repairs(words: dict[str, int], pairs: list[str]) -> Repairs:
     them, and the character pairs the knowledge base holds (besides the words' own)."""
     analyzer = Analyzer()
     grams = Counter({w: 1 for w in words if len(w) == 2} | {p: 1 for p in pairs})
-    return Repairs(Counter(words), grams, analyzer.pinyin, analyzer.tokens, analyzer.is_word)
+    return Repairs(
+        Counter(words),
+        grams,
+        analyzer.pinyin,
+        analyzer.tokens,
+        analyzer.is_word,
+        analyzer.frequency,
+    )
 
 
 def test_a_homophone_slip_becomes_the_knowledge_base_word() -> None:
@@ -56,6 +63,17 @@ def test_a_question_typed_wholly_in_pinyin_reads_as_words() -> None:
     assert repairs("women") == "women"
     assert repairs("what is your name") == "what is your name"
     assert repairs("zenme ban") == "zenme ban"
+
+
+def test_a_syllable_apart_reads_as_the_kb_character_most_entries_hold() -> None:
+    words = {"物业费": 9, "电梯": 3, "退款": 3, "信用卡": 2, "交": 4, "教": 1, "坏": 2, "退": 5}
+    repairs = _repairs(words, [])
+    assert repairs("wyf zenme jiao") == "物业费怎么交"  # 交 (4 entries) over 教 (1)
+    assert repairs("tuikuan tui dao xinyongka") == "退款退到信用卡"
+    # Short letters read as function words too (了, 吗), only among words apart.
+    assert repairs("dianti huai le ma") == "电梯坏了吗"
+    assert repairs("tui") == "tui"  # alone, a syllable stays letters
+    assert repairs("a b c") == "a b c"
 
 
 def test_a_long_run_of_letters_apart_is_read_group_by_group() -> None:

@@ -221,6 +221,10 @@ class Analyzer:
         """True when jieba's dictionary (with the synonyms) has ``text``."""
         return bool(self._jieba.FREQ.get(text))
 
+    def frequency(self, text: str) -> int:
+        """How common ``text`` is in jieba's dictionary (0 when it is not there)."""
+        return int(self._jieba.FREQ.get(text) or 0)
+
     def pinyin(self, token: str) -> tuple[str, ...]:
         """Toneless pinyin of a word (phrase-aware, so 团长 reads tuan zhang), cached."""
         found = self._pinyin_cache.get(token)

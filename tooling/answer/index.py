@@ -132,7 +132,12 @@ class Corpus:
         self.max_idf = idf_of(0, self.size)
         analyzer = self.analyzer
         self.repairs = Repairs(
-            self.df[0], self.df[1], analyzer.pinyin, analyzer.tokens, analyzer.is_word
+            self.df[0],
+            self.df[1],
+            analyzer.pinyin,
+            analyzer.tokens,
+            analyzer.is_word,
+            analyzer.frequency,
         )
         self.entries = tuple(
             replace(t, units=tuple(replace(u, weights=self._weights(u.terms)) for u in t.units))

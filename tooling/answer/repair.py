@@ -14,8 +14,9 @@ uses, before the question is analyzed and embedded:
 * a question typed wholly in pinyin, words apart (``jifen zenme dikou``): the
   general function words (怎么, 什么, 的, ...) spell too, after the knowledge base's
   words; when the run does not spell end to end, the most letters that do are read,
-  in groups of neighbouring words or as initials, and the rest stays (``wyf zenme
-  jiao`` -> 物业费怎么 jiao); letters that spell only function words stay (women);
+  in groups of neighbouring words, a lone syllable as the knowledge base's
+  one-character word of that sound, or as initials, and the rest stays (``wyf zenme
+  jiao`` -> 物业费怎么交); letters that spell only function words stay (women);
 * two to four consonants standing alone that are the pinyin initials of a
   knowledge-base word held by more entries than all the others with those
   initials together become that word (``wyf`` -> 物业费, ``kd`` -> 快递; ``wx``,
@@ -68,11 +69,17 @@ class Repairs:
         pinyin: Callable[[str], tuple[str, ...]],
         cut: Callable[[str], Iterable[str]],
         known: Callable[[str], bool],
+        frequency: Callable[[str], int] = lambda word: 0,
     ) -> None:
         spelled: dict[str, tuple[int, str]] = {}
         sounded: dict[tuple[str, ...], tuple[int, str]] = {}
         abbreviated: dict[str, Counter[str]] = {}
+        single: dict[str, tuple[int, str]] = {}
         for word, df in word_df.items():
+            if len(word) == 1 and is_cjk(word) and word not in STOPWORDS:
+                sound = pinyin(word)
+                if len(sound) == 1 and sound[0].isalpha():
+                    single[sound[0]] = max(single.get(sound[0], (0, "")), (df, word))
             if len(word) < 2 or not is_cjk(word):
                 continue
             syllables = pinyin(word)
@@ -88,11 +95,13 @@ class Repairs:
         # Function words (怎么, 什么, 可以, ...) spell too, after the knowledge base's own
         # words, so that a question typed wholly in pinyin reads as one; the analysis drops
         # them anyway. Letters that spell only function words stay letters (women, name).
-        for word in STOPWORDS:
+        # Of function words that sound alike, the commonest (的 over 得 and 地).
+        for word in sorted(STOPWORDS, key=lambda w: (-frequency(w), w)):
             syllables = pinyin(word) if is_cjk(word) else ()
             if len(syllables) == len(word) and all(s.isalpha() for s in syllables):
                 spelled.setdefault("".join(syllables), (0, word))
         self._spelled = {k: w for k, (_, w) in spelled.items()}
+        self._single = {k: w for k, (_, w) in single.items()}
         self._longest = max(map(len, self._spelled), default=0)
         self._sounded = {k: w for k, (_, w) in sounded.items()}
         # Initials are read as a word only when that word holds most of their weight: kd
@@ -131,9 +140,11 @@ class Repairs:
         """Letters in words apart (a question typed in pinyin, ``jifen zenme dikou``) that
         do not spell knowledge-base words end to end as a whole: the most letters that
         do, in groups of neighbouring words each spelling some (``积分怎么抵扣``, 怎么 a
-        function word), or standing alone as initials (:meth:`_abbreviation`); the
-        other words stay as typed. Unless some of them spell a knowledge-base word, the
-        letters all stay."""
+        function word; two or three letters only as function words: ``le`` -> 了), a
+        syllable standing alone as the knowledge base's one-character word of that sound
+        that most entries hold (``jiao`` -> 交), or initials standing alone
+        (:meth:`_abbreviation`); the other words stay as typed. Unless some of them
+        spell a knowledge-base word, the letters all stay."""
         tokens = match.group(0).split(" ")
         text = match.string
         digit_before = match.start() > 0 and text[match.start() - 1].isdigit()
@@ -146,14 +157,20 @@ class Repairs:
             token = tokens[end - 1]
             options = [(covered, count - 1, [*pieces, (token, False, True)])]
             edge = (end == 1 and digit_before) or (end == len(tokens) and digit_after)
-            word = None if edge else self._initials.get(token)
+            word = None if edge else self._initials.get(token) or self._single.get(token)
             if word is not None:
                 options.append((covered + len(token), count - 1, [*pieces, (word, True, False)]))
             for start in range(end - 1, max(end - MAX_GROUP, 0) - 1, -1):
                 letters = "".join(tokens[start:end])
                 if len(letters) > self._longest * (end - start):
                     break
-                spelled = self._spell(letters) if len(letters) >= MIN_LATIN else None
+                spelled = self._spell(letters)
+                if (
+                    spelled
+                    and len(letters) < MIN_LATIN
+                    and not all(w in STOPWORDS for w in spelled)
+                ):
+                    spelled = None  # short letters read only as function words (le, de)
                 if spelled:
                     covered, count, pieces = best[start]
                     content = not all(w in STOPWORDS for w in spelled)
