@@ -48,6 +48,7 @@ from tooling.site.search_codec import decode_postings, encode_grouped, pack_term
 from tooling.site.search_text import (
     Normalizer,
     fold,
+    pinyin,
     query_terms,
     sound_terms,
     terms,
@@ -95,60 +96,6 @@ class _Analysed:
     lengths: tuple[int, ...]
     chars: frozenset[str]
     snippet: str
-
-
-class Pinyin:
-    """Toneless pinyin of a CJK run, one syllable per character: a character takes its
-    reading in the two-character word it forms with its right neighbour, else with its
-    left one (pypinyin's phrase table: 团长 is tuan zhang, 便宜 pian yi), else its most
-    common reading; empty for a character with none. This agrees with pypinyin's
-    phrase-aware ``lazy_pinyin`` on 99.95 % of the syllable pairs of the eval knowledge
-    base's questions, phrasings and tags, at a thirtieth of its time (a site build
-    reads every entry's: 3.7 s of CPU at 5,000 entries with ``lazy_pinyin``)."""
-
-    def __init__(self) -> None:
-        from pypinyin.constants import PHRASES_DICT, PINYIN_DICT  # 0.3 s: at the first build
-        from pypinyin.contrib.tone_convert import to_normal
-
-        self._phrases = PHRASES_DICT
-        self._chars = PINYIN_DICT
-        self._normal = to_normal
-        self._cache: dict[str, str] = {}
-
-    def _syllable(self, marked: str) -> str:
-        found = self._cache.get(marked)
-        if found is None:
-            plain = self._normal(marked)
-            found = self._cache[marked] = plain if plain.isascii() and plain.isalpha() else ""
-        return found
-
-    def _in_word(self, word: str, at: int) -> str | None:
-        readings = self._phrases.get(word)
-        if readings is None or len(readings) != 2 or not readings[at]:
-            return None
-        return self._syllable(readings[at][0])
-
-    def __call__(self, run: str) -> list[str]:
-        out = []
-        for i, ch in enumerate(run):
-            found = self._in_word(run[i : i + 2], 0) if i + 1 < len(run) else None
-            if found is None and i > 0:
-                found = self._in_word(run[i - 1 : i + 1], 1)
-            if found is None:
-                readings = self._chars.get(ord(ch))
-                found = self._syllable(readings.split(",")[0]) if readings else ""
-            out.append(found)
-        return out
-
-
-_PINYIN: list[Pinyin] = []
-
-
-def pinyin(run: str) -> list[str]:
-    """:class:`Pinyin` of ``run``, with the tables loaded once per process."""
-    if not _PINYIN:
-        _PINYIN.append(Pinyin())
-    return _PINYIN[0](run)
 
 
 def _analyse(entry: Entry, normalize: Normalizer, vocabulary: dict[str, int]) -> _Analysed:
@@ -213,9 +160,13 @@ def _levels(docs: Sequence[_Analysed]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     for i, weight in enumerate(_FIELD_WEIGHTS):
         norm = 1 - B + B * lengths[:, i].astype(np.float64) / average[i]
         tf = tf + weight * counts[i] / norm[doc_of]
+    return ids, doc_of, _quantised(tf)
+
+
+def _quantised(tf: np.ndarray) -> np.ndarray:
+    """Saturated term frequencies as weight levels 1..:data:`WEIGHT_LEVELS`."""
     saturated = tf / (tf + K1)  # (k1 + 1) cancels out in the ranking
-    levels = np.clip(np.rint(WEIGHT_LEVELS * saturated), 1, WEIGHT_LEVELS).astype(np.int64)
-    return ids, doc_of, levels
+    return np.clip(np.rint(WEIGHT_LEVELS * saturated), 1, WEIGHT_LEVELS).astype(np.int64)
 
 
 def _postings(
@@ -330,45 +281,22 @@ def _sure(
 ) -> float | None:
     """The knowledge base's own not-sure score (:mod:`tooling.site.search_sure`)."""
     average = _averages(docs)
-    asked = [[e.question, *e.phrasings] for e in entries]
-    normalized: dict[str, str] = {}
 
-    def read(text: str) -> str:
-        found = normalized.get(text)
-        if found is None:
-            found = normalized[text] = normalize(text)
-        return found
-
-    def masked(d: int, u: int) -> dict[int, int]:
-        """Entry ``d``'s levels without its ``u``-th text: that text's terms taken out of
-        the first field (where the question and phrasings are), its length too."""
-        doc = docs[d]
-        text = read(asked[d][u])
-        own = terms(text)
-        gone = Counter(own)
-        gone.update(sound_terms(text, pinyin))
-        counts = doc.counts.copy()
-        column = {int(t): i for i, t in enumerate(doc.terms)}
-        for term, n in gone.items():
-            at = column.get(vocabulary.get(term, -1))
-            if at is not None:  # always, as the text is the entry's own
-                counts[0, at] -= n
-        tf = np.zeros(len(doc.terms))
+    def levels(counts: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
+        tf = np.zeros(counts.shape[1])
         for i, weight in enumerate(_FIELD_WEIGHTS):
-            length = doc.lengths[i] - (len(own) if i == 0 else 0)
-            norm = 1 - B + B * length / average[i]
-            tf = tf + weight * counts[i] / norm
-        saturated = tf / (tf + K1)
-        levels = np.clip(np.rint(WEIGHT_LEVELS * saturated), 1, WEIGHT_LEVELS).astype(np.int64)
-        present = counts.sum(axis=0) > 0
-        return dict(zip(doc.terms[present].tolist(), levels[present].tolist(), strict=True))
+            tf = tf + weight * counts[i] / (1 - B + B * lengths[i] / average[i])
+        return _quantised(tf)
 
-    def terms_of(text: str) -> set[str]:
-        return set(query_terms(read(text), syllables))
-
-    postings = search_sure.Postings.of(*pairs)
     return search_sure.sure_score(
-        len(entries), asked, postings, vocabulary, terms_of, masked, WEIGHT_LEVELS
+        asked=[[e.question, *e.phrasings] for e in entries],
+        docs=[search_sure.Doc(d.terms, d.counts, d.lengths) for d in docs],
+        postings=search_sure.Postings.of(*pairs),
+        vocabulary=vocabulary,
+        normalize=normalize,
+        syllables=syllables,
+        levels=levels,
+        weight_levels=WEIGHT_LEVELS,
     )
 
 

@@ -33,13 +33,17 @@ falls back to the covered share (:data:`~tooling.site.search_index.LOW_COVERAGE`
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from tooling.site.search_text import pinyin, query_terms, sound_terms, terms
 
 MAX_HELD_OUT = 400
 SEED = 0
@@ -64,24 +68,34 @@ class Postings:
         return cls(ids, docs, levels, starts)
 
 
-# An entry as the index sees it, with one of its texts taken out: {term id: level}.
-Masked = Callable[[int, int], dict[int, int]]
+@dataclass(frozen=True)
+class Doc:
+    """An entry as the index analysed it: its term ids, their count in each field (the
+    question and phrasings are the first field), each field's length."""
+
+    terms: np.ndarray
+    counts: np.ndarray
+    lengths: tuple[int, ...]
 
 
 def sure_score(
-    count: int,
+    *,
     asked: Sequence[Sequence[str]],
+    docs: Sequence[Doc],
     postings: Postings,
     vocabulary: Mapping[str, int],
-    terms_of: Callable[[str], set[str]],
-    masked: Masked,
+    normalize: Callable[[str], str],
+    syllables: frozenset[str],
+    levels: Callable[[np.ndarray, Sequence[int]], np.ndarray],
     weight_levels: int,
 ) -> float | None:
     """The score below which the worker says it is not sure (module docstring).
 
-    ``asked[d]``: entry ``d``'s question and phrasings; ``terms_of(text)``: the terms
-    a query of that text is looked up by; ``masked(d, u)``: entry ``d``'s
-    ``{term id: level}`` without its ``u``-th text."""
+    ``asked[d]``: entry ``d``'s question and phrasings, the texts of ``docs[d]``'s first
+    field in order; ``normalize``: the index's text normalizer; ``levels(counts,
+    lengths)``: the weight levels of an entry's terms from their counts per field and
+    the fields' lengths, as the index computes them."""
+    count = len(docs)
     if count < 2:
         return None
     rng = random.Random(SEED)
@@ -93,21 +107,39 @@ def sure_score(
         units = rng.sample(units, MAX_HELD_OUT)
     if len(whole) > MAX_HELD_OUT:
         whole = rng.sample(whole, MAX_HELD_OUT)
+    read = functools.cache(normalize)
     df = {term: b - a for term, (a, b) in postings.starts.items()}
-    answerable = []
-    for d, u in units:
-        own = masked(d, u)
-        ids = _ids(terms_of(asked[d][u]), vocabulary)
-        answerable.append(_best(count, ids, postings, df, d, own, weight_levels))
-    unanswerable = []
-    for d, u in whole:
-        ids = _ids(terms_of(asked[d][u]), vocabulary)
-        unanswerable.append(_best(count, ids, postings, df, d, None, weight_levels))
+
+    def looked_up(text: str) -> list[int]:
+        found = query_terms(read(text), syllables)
+        return sorted({vocabulary[t] for t in found if t in vocabulary})
+
+    def masked(d: int, u: int) -> dict[int, int]:
+        """Entry ``d``'s ``{term id: level}`` without its ``u``-th text: that text's terms
+        taken out of the first field, its length too."""
+        doc, text = docs[d], read(asked[d][u])
+        own = terms(text)
+        gone = Counter(own)
+        gone.update(sound_terms(text, pinyin))
+        counts = doc.counts.copy()
+        column = {int(t): i for i, t in enumerate(doc.terms)}
+        for term, n in gone.items():
+            at = column.get(vocabulary.get(term, -1))
+            if at is not None:  # always, as the text is the entry's own
+                counts[0, at] -= n
+        lengths = (doc.lengths[0] - len(own), *doc.lengths[1:])
+        present = counts.sum(axis=0) > 0
+        found = levels(counts, lengths)
+        return dict(zip(doc.terms[present].tolist(), found[present].tolist(), strict=True))
+
+    answerable = [
+        _best(count, looked_up(asked[d][u]), postings, df, d, masked(d, u), weight_levels)
+        for d, u in units
+    ]
+    unanswerable = [
+        _best(count, looked_up(asked[d][u]), postings, df, d, None, weight_levels) for d, u in whole
+    ]
     return equal_error(np.asarray(answerable), np.asarray(unanswerable))
-
-
-def _ids(terms: set[str], vocabulary: Mapping[str, int]) -> list[int]:
-    return sorted(vocabulary[t] for t in terms if t in vocabulary)
 
 
 def _best(
