@@ -73,6 +73,8 @@ def test_a_syllable_apart_reads_as_the_kb_character_most_entries_hold() -> None:
     # Short letters read as function words too (了, 吗), only among words apart.
     assert repairs("dianti huai le ma") == "电梯坏了吗"
     assert repairs("tui") == "tui"  # alone, a syllable stays letters
+    # A function word's syllable stays the function word (是), not the KB's 事.
+    assert _repairs(words | {"快递": 4, "事": 3}, [])("kuaidi shi diu le") == "快递是 diu 了"
     assert repairs("a b c") == "a b c"
 
 

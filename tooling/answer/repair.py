@@ -157,7 +157,7 @@ class Repairs:
             token = tokens[end - 1]
             options = [(covered, count - 1, [*pieces, (token, False, True)])]
             edge = (end == 1 and digit_before) or (end == len(tokens) and digit_after)
-            word = None if edge else self._initials.get(token) or self._single.get(token)
+            word = None if edge else self._initials.get(token) or self._syllable(token)
             if word is not None:
                 options.append((covered + len(token), count - 1, [*pieces, (word, True, False)]))
             for start in range(end - 1, max(end - MAX_GROUP, 0) - 1, -1):
@@ -187,6 +187,15 @@ class Repairs:
             out += words
             after_letters = as_typed
         return out
+
+    def _syllable(self, token: str) -> str | None:
+        """A syllable typed alone as the knowledge base's one-character word of that sound
+        that most entries hold, unless it is a function word's (``shi`` is 是, left to the
+        function words, not the knowledge base's 事)."""
+        spelled = self._spell(token)
+        if spelled and all(w in STOPWORDS for w in spelled):
+            return None
+        return self._single.get(token)
 
     def _abbreviation(self, match: re.Match[str]) -> str:
         """Two to four consonants, no digit beside them (pm2.5), that are the pinyin initials
