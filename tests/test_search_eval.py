@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,37 @@ def test_kb_eval_trade_off(
 
     assert main(["eval", "--kb", str(tiny_kb), "--trade-off", "--self"]) == 2
     assert capsys.readouterr().err == "kb: error: --trade-off needs --queries FILE.tsv\n"
+
+
+def test_kb_eval_site_measures_the_browser_search(
+    tiny_kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--site`` adds the site search's figures, counted as the reference ranks."""
+    from tooling.kb.check import validate
+    from tooling.kb.view import view
+    from tooling.site.search_index import build_index, not_sure, search
+
+    queries = tmp_path / "q.tsv"
+    rows = [
+        ("退款多久到账", "refund-timeline"),
+        ("衣服小了想换大一号", "exchange-size"),
+        ("小区游泳池夏天几点开放,要买门票吗", "-"),
+    ]
+    queries.write_text("\n".join(f"{q}\t{e}" for q, e in rows), "utf-8")
+    assert main(["eval", "--kb", str(tiny_kb), "--queries", str(queries), "--site"]) == 0
+    block = capsys.readouterr().out.split("\n\n")[-1].splitlines()
+    visible = view(validate(tiny_kb).kb, "public", date.today())
+    index = build_index(visible, url=lambda entry: entry.id)
+    hit1 = sum(search(index, q, 1)[0][0] == e for q, e in rows if e != "-")
+    flagged = sum(not_sure(index, q) for q, e in rows if e != "-")
+    refused = sum(not_sure(index, q) for q, e in rows if e == "-")
+    assert block[0] == "site search (the in-browser index of this audience; ranking only):"
+    assert block[1] == f"  hit@1: {hit1 / 2:.3f}"
+    assert block[3].startswith("没有找到可信的答案 shown (")
+    assert block[4] == f"  answerable: {flagged / 2:.3f} ({flagged}/2)"
+    assert block[5] == f"  unanswerable: {refused:.3f} ({refused}/1)"
+    assert main(["eval", "--kb", str(tiny_kb), "--site", "--self"]) == 2
+    assert capsys.readouterr().err == "kb: error: --site needs --queries FILE.tsv\n"
 
 
 def test_kb_eval_end_to_end(

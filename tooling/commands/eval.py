@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,10 @@ from tooling.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # the search stack (jieba, pypinyin, numpy, the model) loads only when used
     from tooling.answer import SearchIndex, SelfEstimate
-    from tooling.answer.evaluate import Metrics, TradeOff
+    from tooling.answer.evaluate import LabelledQuery, Metrics, TradeOff
+    from tooling.kb.model import KnowledgeBase
+
+UNANSWERABLE = "-"  # tooling.answer.evaluate.UNANSWERABLE, without importing the search stack
 
 NAME = "eval"
 HELP = "measure answer matching on a TSV of `query<TAB>expected_id` lines, or with --self"
@@ -47,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--trade-off",
         action="store_true",
         help="also print what a higher or lower refusal threshold would give on these queries",
+    )
+    parser.add_argument(
+        "--site",
+        action="store_true",
+        help="also measure the site's own search (the in-browser index of the audience) "
+        "on these queries: hit@1, hit@5 and how often it says 没有找到可信的答案",
     )
     parser.add_argument(
         "--cache", metavar="DIR", help="vector and index cache folder (default: ~/.cache/zhiku)"
@@ -93,6 +103,39 @@ def format_trade_offs(rows: list[TradeOff]) -> str:
     return "\n".join(lines)
 
 
+def site_figures(kb: KnowledgeBase, audience: str, queries: list[LabelledQuery]) -> str:
+    """``kb eval --site``: the browser search's reference ranking (which the worker
+    equals) on ``queries``, and where it shows its 没有找到可信的答案 notice."""
+    from tooling.kb.view import check_audience, view
+    from tooling.site.search_index import build_index, not_sure, search
+
+    visible = view(kb, check_audience(audience), date.today())
+    index = build_index(visible, url=lambda entry: entry.id)
+    answerable = [q for q in queries if q.expected != UNANSWERABLE]
+    unanswerable = [q for q in queries if q.expected == UNANSWERABLE]
+    ranked = [[loc for loc, _ in search(index, q.query, 5)] for q in answerable]
+    hit1 = sum(r[:1] == [q.expected] for r, q in zip(ranked, answerable, strict=True))
+    hit5 = sum(q.expected in r for r, q in zip(ranked, answerable, strict=True))
+    flagged = sum(not_sure(index, q.query) for q in answerable)
+    refused = sum(not_sure(index, q.query) for q in unanswerable)
+    cut = (
+        f"score below {index['sure']:.3f}, fitted on the knowledge base"
+        if "sure" in index
+        else "the best entry covers less than half of the question"
+    )
+    n, u = max(len(answerable), 1), max(len(unanswerable), 1)
+    return "\n".join(
+        [
+            "site search (the in-browser index of this audience; ranking only):",
+            f"  hit@1: {hit1 / n:.3f}",
+            f"  hit@5: {hit5 / n:.3f}",
+            f"没有找到可信的答案 shown ({cut}):",
+            f"  answerable: {flagged / n:.3f} ({flagged}/{len(answerable)})",
+            f"  unanswerable: {refused / u:.3f} ({refused}/{len(unanswerable)})",
+        ]
+    )
+
+
 def format_estimate(index: SearchIndex) -> str:
     fit = index.fit
     w = fit.weights
@@ -127,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--details needs --queries FILE.tsv")
     if args.trade_off and args.queries is None:
         raise UsageError("--trade-off needs --queries FILE.tsv")
+    if args.site and args.queries is None:
+        raise UsageError("--site needs --queries FILE.tsv")
     kb = load_valid(args).kb
     from tooling.answer import SearchIndex
     from tooling.answer.evaluate import evaluate, read_queries
@@ -150,5 +195,7 @@ def run(args: argparse.Namespace) -> int:
 
             rows = trade_offs(result, index.entry_ids(), index.threshold)
             blocks.append(format_trade_offs(rows))
+        if args.site:
+            blocks.append(site_figures(kb, args.audience, queries))
     print("\n\n".join(blocks))
     return EXIT_OK
