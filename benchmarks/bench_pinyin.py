@@ -82,9 +82,10 @@ def main() -> dict[str, float]:
     jieba.setLogLevel(60)
     results: dict[str, float] = {}
     for name, root, audience, queries in question_sets():
-        kb = view(validate(root, TODAY).kb, audience, TODAY)
+        whole_kb = validate(root, TODAY).kb
+        kb = view(whole_kb, audience, TODAY)
         index = build_index(kb, url=lambda e: e.id)
-        engine = SearchIndex.build(validate(root, TODAY).kb, audience, TODAY)
+        engine = SearchIndex.build(whole_kb, audience, TODAY)
         rows = labelled(queries, {e.id for e in kb.entries})
         rng = random.Random(SEED)
         forms = {

@@ -78,11 +78,22 @@ def test_a_syllable_apart_reads_as_the_kb_character_most_entries_hold() -> None:
     assert repairs("a b c") == "a b c"
 
 
-def test_a_long_run_of_letters_apart_is_read_group_by_group() -> None:
+def test_a_long_run_of_letters_apart_is_read_group_by_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A stretch of words apart is read in groups of at most MAX_GROUP neighbouring words,
     so a question at the search API's length limit (500 characters) is read in linear
     time; the result is the same as reading it whole would give."""
     repairs = _repairs({"报修": 2, "电话": 1, "支付宝": 2}, [])
+    spelled: list[str] = []
+    spell = repairs._spell
+    monkeypatch.setattr(
+        repairs, "_spell", lambda letters: spelled.append(letters) or spell(letters)
+    )
+    assert repairs(" ".join("a" * 250)) == " ".join("a" * 250)
+    # At most six groups (MAX_GROUP) end at each of the 250 words, and the whole run once;
+    # every group from every word would be 31,375.
+    assert len(spelled) <= 6 * 250 + 1
     assert repairs(" ".join(["bao xiu dian hua"] * 30)) == "报修电话" * 30
     assert repairs("zhi fu bao " * 40 + "a") == "支付宝" * 40 + " a"
     assert repairs(" ".join("a" * 250)) == " ".join("a" * 250)

@@ -219,7 +219,7 @@ class Analyzer:
 
     def is_word(self, text: str) -> bool:
         """True when jieba's dictionary (with the synonyms) has ``text``."""
-        return bool(self._jieba.FREQ.get(text))
+        return self.frequency(text) > 0
 
     def frequency(self, text: str) -> int:
         """How common ``text`` is in jieba's dictionary (0 when it is not there)."""

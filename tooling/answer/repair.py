@@ -130,7 +130,7 @@ class Repairs:
         run = match.group(0)
         letters = run.replace(" ", "")
         words = self._spell(letters) if len(letters) >= MIN_LATIN else None
-        if words and not all(w in STOPWORDS for w in words):
+        if words and not _function_words(words):
             return "".join(words)
         if " " in run:
             return self._apart(match)
@@ -156,26 +156,28 @@ class Repairs:
             covered, count, pieces = best[end - 1]
             token = tokens[end - 1]
             options = [(covered, count - 1, [*pieces, (token, False, True)])]
-            edge = (end == 1 and digit_before) or (end == len(tokens) and digit_after)
-            word = None if edge else self._initials.get(token) or self._syllable(token)
-            if word is not None:
-                options.append((covered + len(token), count - 1, [*pieces, (word, True, False)]))
+            alone: list[str] | None = None  # the token spelled by itself
             for start in range(end - 1, max(end - MAX_GROUP, 0) - 1, -1):
                 letters = "".join(tokens[start:end])
                 if len(letters) > self._longest * (end - start):
                     break
                 spelled = self._spell(letters)
-                if (
-                    spelled
-                    and len(letters) < MIN_LATIN
-                    and not all(w in STOPWORDS for w in spelled)
-                ):
-                    spelled = None  # short letters read only as function words (le, de)
-                if spelled:
-                    covered, count, pieces = best[start]
-                    content = not all(w in STOPWORDS for w in spelled)
-                    read = ("".join(spelled), content, False)
-                    options.append((covered + len(letters), count - 1, [*pieces, read]))
+                if start == end - 1:
+                    alone = spelled
+                if not spelled or (len(letters) < MIN_LATIN and not _function_words(spelled)):
+                    continue  # short letters read only as function words (le, de)
+                covered, count, pieces = best[start]
+                read = ("".join(spelled), not _function_words(spelled), False)
+                options.append((covered + len(letters), count - 1, [*pieces, read]))
+            edge = (end == 1 and digit_before) or (end == len(tokens) and digit_after)
+            # Initials, or a syllable as the knowledge base's one-character word of that
+            # sound, unless it spells a function word (shi is 是, not the KB's 事).
+            word = None if edge else self._initials.get(token)
+            if word is None and not edge and not (alone and _function_words(alone)):
+                word = self._single.get(token)
+            if word is not None:
+                covered, count, pieces = best[end - 1]
+                options.insert(1, (covered + len(token), count - 1, [*pieces, (word, True, False)]))
             best.append(max(options, key=lambda o: (o[0], o[1])))
         chosen = best[-1][2]
         if not any(content for _, content, _ in chosen):
@@ -187,15 +189,6 @@ class Repairs:
             out += words
             after_letters = as_typed
         return out
-
-    def _syllable(self, token: str) -> str | None:
-        """A syllable typed alone as the knowledge base's one-character word of that sound
-        that most entries hold, unless it is a function word's (``shi`` is 是, left to the
-        function words, not the knowledge base's 事)."""
-        spelled = self._spell(token)
-        if spelled and all(w in STOPWORDS for w in spelled):
-            return None
-        return self._single.get(token)
 
     def _abbreviation(self, match: re.Match[str]) -> str:
         """Two to four consonants, no digit beside them (pm2.5), that are the pinyin initials
@@ -264,3 +257,8 @@ class Repairs:
         start = at - 1 if first_changes else at + 1
         outer = run[start : start + 2] if start >= 0 else ""
         return len(outer) == 2 and outer in self._pairs
+
+
+def _function_words(words: Iterable[str]) -> bool:
+    """True when every one of ``words`` is a function word (:data:`STOPWORDS`)."""
+    return all(w in STOPWORDS for w in words)

@@ -16,8 +16,6 @@ if TYPE_CHECKING:  # the search stack (jieba, pypinyin, numpy, the model) loads 
     from tooling.answer.evaluate import LabelledQuery, Metrics, TradeOff
     from tooling.kb.model import KnowledgeBase
 
-UNANSWERABLE = "-"  # tooling.answer.evaluate.UNANSWERABLE, without importing the search stack
-
 NAME = "eval"
 HELP = "measure answer matching on a TSV of `query<TAB>expected_id` lines, or with --self"
 ORDER = 41
@@ -106,6 +104,7 @@ def format_trade_offs(rows: list[TradeOff]) -> str:
 def site_figures(kb: KnowledgeBase, audience: str, queries: list[LabelledQuery]) -> str:
     """``kb eval --site``: the browser search's reference ranking (which the worker
     equals) on ``queries``, and where it shows its 没有找到可信的答案 notice."""
+    from tooling.answer.evaluate import UNANSWERABLE
     from tooling.kb.view import check_audience, view
     from tooling.site.search_index import build_index, not_sure, search
 

@@ -32,7 +32,6 @@ second at 5,000 entries.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -48,7 +47,6 @@ from tooling.site.search_codec import decode_postings, encode_grouped, pack_term
 from tooling.site.search_text import (
     Normalizer,
     fold,
-    pinyin,
     query_terms,
     sound_terms,
     terms,
@@ -115,7 +113,7 @@ def _analyse(entry: Entry, normalize: Normalizer, vocabulary: dict[str, int]) ->
             counts.update(found)
             length += len(found)
             if weight > LOW:
-                counts.update(sound_terms(normalized, pinyin))
+                counts.update(sound_terms(normalized))
             chars.update(fold(text, normalize.t2s))
         per_field.append(counts)
         lengths.append(length)
@@ -154,13 +152,22 @@ def _levels(docs: Sequence[_Analysed]) -> tuple[np.ndarray, np.ndarray, np.ndarr
         if docs
         else np.zeros((len(_FIELD_WEIGHTS), 0))
     )
-    # As the formula reads, term by term: for each field, weight * count / norm added
-    # to the sum (a field without the term adds exactly 0.0).
-    tf = np.zeros(len(ids), dtype=np.float64)
+    per_pair = [lengths[doc_of, i] for i in range(len(_FIELD_WEIGHTS))]
+    return ids, doc_of, _quantised(_tf(counts, per_pair, average))
+
+
+def _tf(
+    counts: np.ndarray, lengths: Sequence[np.ndarray | int], average: Sequence[float]
+) -> np.ndarray:
+    """BM25F term frequency of each column of ``counts`` (fields x terms), given the
+    length of each field where the term stands. As the formula reads, term by term:
+    for each field, weight * count / norm added to the sum (a field without the term
+    adds exactly 0.0)."""
+    tf = np.zeros(counts.shape[1], dtype=np.float64)
     for i, weight in enumerate(_FIELD_WEIGHTS):
-        norm = 1 - B + B * lengths[:, i].astype(np.float64) / average[i]
-        tf = tf + weight * counts[i] / norm[doc_of]
-    return ids, doc_of, _quantised(tf)
+        norm = 1 - B + B * np.asarray(lengths[i], dtype=np.float64) / average[i]
+        tf = tf + weight * counts[i] / norm
+    return tf
 
 
 def _quantised(tf: np.ndarray) -> np.ndarray:
@@ -169,17 +176,12 @@ def _quantised(tf: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(WEIGHT_LEVELS * saturated), 1, WEIGHT_LEVELS).astype(np.int64)
 
 
-def _postings(
-    pairs: tuple[np.ndarray, np.ndarray, np.ndarray], vocabulary: Mapping[str, int]
-) -> dict[str, str]:
-    """``{term: encoded postings}`` of every term in ``pairs`` (:func:`_levels`)."""
-    ids, doc_of, levels = pairs
-    order = np.argsort(ids, kind="stable")  # by term, each term's documents in order
-    ids, doc_of, levels = ids[order], doc_of[order], levels[order]
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else ids
+def _postings(postings: search_sure.Postings, vocabulary: Mapping[str, int]) -> dict[str, str]:
+    """``{term: encoded postings}`` of every term of the sorted ``postings``."""
     names = {number: term for term, number in vocabulary.items()}
-    encoded = encode_grouped(starts, doc_of, levels)
-    return {names[int(n)]: text for n, text in zip(ids[starts].tolist(), encoded, strict=True)}
+    heads = np.fromiter((a for a, _ in postings.starts.values()), np.int64, len(postings.starts))
+    encoded = encode_grouped(heads, postings.docs, postings.levels)
+    return {names[term]: text for term, text in zip(postings.starts, encoded, strict=True)}
 
 
 def _analysed(
@@ -255,17 +257,19 @@ def build_index(
     vocabulary: dict[str, int] = cache["vocabulary"]
     docs = _analysed(entries, normalize, vocabulary, cache["entries"])
     seen = cache["chars"].of(docs)
-    pairs = _levels(docs)
+    # Every (term, entry) pair's weight, sorted by term: encoded for the browser, and
+    # scored by the not-sure fit.
+    postings = search_sure.Postings.of(*_levels(docs))
     syllables = _syllables(vocabulary, docs)
     index = {
         "version": INDEX_VERSION,
         "docs": [[url(e), e.question, d.snippet] for e, d in zip(entries, docs, strict=True)],
-        **pack_terms(_postings(pairs, vocabulary)),
+        **pack_terms(_postings(postings, vocabulary)),
         "t2s": _shipped_t2s(full_t2s, seen, kb.synonyms),
         "synonyms": [list(group) for group in _folded_groups(kb.synonyms, full_t2s)],
         "syllables": syllables,
     }
-    sure = _sure(entries, docs, pairs, normalize, vocabulary, frozenset(syllables.split()))
+    sure = _sure(entries, docs, postings, normalize, vocabulary, frozenset(syllables.split()))
     if sure is not None:
         index["sure"] = sure
     return index
@@ -274,7 +278,7 @@ def build_index(
 def _sure(
     entries: Sequence[Entry],
     docs: Sequence[_Analysed],
-    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    postings: search_sure.Postings,
     normalize: Normalizer,
     vocabulary: dict[str, int],
     syllables: frozenset[str],
@@ -283,15 +287,12 @@ def _sure(
     average = _averages(docs)
 
     def levels(counts: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
-        tf = np.zeros(counts.shape[1])
-        for i, weight in enumerate(_FIELD_WEIGHTS):
-            tf = tf + weight * counts[i] / (1 - B + B * lengths[i] / average[i])
-        return _quantised(tf)
+        return _quantised(_tf(counts, lengths, average))
 
     return search_sure.sure_score(
         asked=[[e.question, *e.phrasings] for e in entries],
         docs=[search_sure.Doc(d.terms, d.counts, d.lengths) for d in docs],
-        postings=search_sure.Postings.of(*pairs),
+        postings=postings,
         vocabulary=vocabulary,
         normalize=normalize,
         syllables=syllables,
@@ -360,7 +361,7 @@ def _tally(
         if encoded is None:
             continue
         postings = decode_postings(encoded)
-        idf = math.log(1 + (len(docs) - len(postings) + 0.5) / (len(postings) + 0.5))
+        idf = search_sure.idf(len(docs), len(postings))
         total += idf
         for doc, level in postings:
             scores[doc] = scores.get(doc, 0.0) + idf * level / WEIGHT_LEVELS

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tooling.site.search_text import pinyin, query_terms, sound_terms, terms
+from tooling.site.search_text import query_terms, sound_terms, terms
 
 MAX_HELD_OUT = 400
 SEED = 0
@@ -52,7 +52,8 @@ SEED = 0
 @dataclass(frozen=True)
 class Postings:
     """Every (term, entry) pair of the index: term ids, entry numbers and weight levels,
-    sorted by term, with where each term's run starts."""
+    sorted by term (each term's entries in order), with each term's slice. The index
+    encodes them for the browser and the fit scores hold-outs with them."""
 
     ids: np.ndarray
     docs: np.ndarray
@@ -120,7 +121,7 @@ def sure_score(
         doc, text = docs[d], read(asked[d][u])
         own = terms(text)
         gone = Counter(own)
-        gone.update(sound_terms(text, pinyin))
+        gone.update(sound_terms(text))
         counts = doc.counts.copy()
         column = {int(t): i for i, t in enumerate(doc.terms)}
         for term, n in gone.items():
@@ -140,6 +141,12 @@ def sure_score(
         _best(count, looked_up(asked[d][u]), postings, df, d, None, weight_levels) for d, u in whole
     ]
     return equal_error(np.asarray(answerable), np.asarray(unanswerable))
+
+
+def idf(count: int, frequency: int) -> float:
+    """The browser search's IDF of a term held by ``frequency`` of ``count`` entries
+    (the worker's ``search`` and :func:`~tooling.site.search_index.search` use the same)."""
+    return math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
 
 
 def _best(
@@ -167,13 +174,13 @@ def _best(
         frequency = df.get(term, 0) - holds + (level > 0)
         if frequency <= 0:
             continue
-        idf = math.log(1 + (n - frequency + 0.5) / (frequency + 0.5))
-        total += idf
-        score[docs] += idf * levels / weight_levels
-        covered[docs] += idf
+        weight = idf(n, frequency)
+        total += weight
+        score[docs] += weight * levels / weight_levels
+        covered[docs] += weight
         if level:
-            score[held] += idf * level / weight_levels
-            covered[held] += idf
+            score[held] += weight * level / weight_levels
+            covered[held] += weight
     if not total:
         return 0.0
     ranked = score * covered / total

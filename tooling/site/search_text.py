@@ -21,8 +21,9 @@ use these; ``assets/zhiku-search-worker.js`` does the same in the browser.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from itertools import pairwise
 
 from tooling.text import ASCII_WORD, CJK_RUN, char_table, fold_chars
@@ -151,22 +152,22 @@ class Pinyin:
         return out
 
 
-_PINYIN: list[Pinyin] = []
+@functools.cache
+def _reader() -> Pinyin:
+    return Pinyin()  # the tables load once per process, at the first index built
 
 
 def pinyin(run: str) -> list[str]:
-    """:class:`Pinyin` of ``run``, with the tables loaded once per process."""
-    if not _PINYIN:
-        _PINYIN.append(Pinyin())
-    return _PINYIN[0](run)
+    """:class:`Pinyin` of ``run``."""
+    return _reader()(run)
 
 
-def sound_terms(normalized: str, pinyin: Callable[[str], Sequence[str]]) -> list[str]:
-    """The toneless pinyin of each pair of neighbouring CJK characters (``"bao xiu"``);
-    ``pinyin`` gives one syllable per character of a CJK run (empty where it has none)."""
+def sound_terms(normalized: str) -> list[str]:
+    """The toneless pinyin of each pair of neighbouring CJK characters (``"bao xiu"``),
+    read by :func:`pinyin`."""
     out: list[str] = []
     for run in HAN_RUN.findall(normalized):
-        syllables = list(pinyin(run))
+        syllables = pinyin(run)
         if len(syllables) != len(run):
             continue
         out.extend(f"{a} {b}" for a, b in pairwise(syllables) if a and b)
