@@ -12,7 +12,7 @@ from conftest import entry_yaml
 
 from tooling.answer import SearchIndex, normalize
 from tooling.answer.analysis import Analyzer
-from tooling.answer.index import Mask
+from tooling.answer.index import Centering, Mask
 from tooling.answer.ranking import Weights
 from tooling.kb.check import validate
 
@@ -128,7 +128,7 @@ def test_confidence_weighs_the_rarest_words_most(index: SearchIndex) -> None:
     assert 0 < best.informative < best.coverage < 1
     w = index.fit.weights
     rank = best.bm25 + best.coverage + best.nearest
-    rank += w.rank_semantic * best.semantic + w.rank_rule * best.rule
+    rank += w.rank_semantic * best.centred + w.rank_rule * best.centred_rule
     assert best.score == pytest.approx(rank)
     full = index.scored("水费怎么算")[0]
     assert full.informative == full.coverage == 1.0
@@ -153,13 +153,53 @@ def test_a_lead_counts_only_as_far_as_the_topic_is_covered() -> None:
     proportion to the best entry's informative coverage: a lone match of words that are
     no evidence of the topic is far ahead of nothing, which says nothing."""
     weights = Weights(conf_margin=1.0)
-    #             bm25 coverage nearest informative semantic rule
-    lone = np.array([[1.0, 0.5, 0.2, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    #             bm25 coverage nearest informative semantic rule centred centred_rule
+    lone = np.array([[1.0, 0.5, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0] * 8])
     assert weights.confidences(lone)[0] == pytest.approx(0.2)  # nearest + informative only
     topical = lone.copy()
     topical[0, 3] = 0.5
     margin = 1.0 + 0.5 + 0.2  # its rank score; the other candidate's is 0
     assert weights.confidences(topical)[0] == pytest.approx(0.2 + 0.5 + 0.5 * margin)
+
+
+def test_the_lead_is_read_with_the_raw_cosines() -> None:
+    """The rank score reads the centred cosines, the confidence's margin the raw ones:
+    an entry first only by the centred cosine is behind by the raw one, so its margin
+    is negative and its confidence lower than the other's would be."""
+    weights = Weights(rank_semantic=1.0, conf_margin=1.0)
+    #      bm25 coverage nearest informative semantic rule centred centred_rule
+    rows = np.array([[0, 0, 0, 1.0, 0, 0, 1.0, 0], [0, 0, 0, 1.0, 1.0, 0, 0, 0]])
+    rank = rows @ weights.rank_vector()
+    assert rank[0] > rank[1]  # first by the centred cosine
+    confidence = weights.confidences(rows)
+    assert confidence[0] == pytest.approx(1.0 - 1.0)  # informative + a margin of -1
+    assert confidence[1] == pytest.approx(1.0 + 1.0)
+
+
+def test_centring_equals_the_cosines_of_the_centred_vectors() -> None:
+    """Centering.cosines, computed from the raw cosines and a few dot products, equals
+    the cosines of the vectors with each space's mean taken out."""
+    rng = np.random.default_rng(0)
+
+    def unit_rows(n: int) -> np.ndarray:
+        x = rng.normal(size=(n, 16)) + 3.0  # a common direction, as e5's vectors have
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    units, rules, asked = unit_rows(12), unit_rows(5), unit_rows(3)
+    centring = Centering.of(units, rules)
+
+    def centred(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        y = x - mean
+        return y / np.linalg.norm(y, axis=-1, keepdims=True)
+
+    cu, cr = centred(units, units.mean(0)), centred(rules, rules.mean(0))
+    many = centring.cosines(asked, asked @ units.T, asked @ rules.T)
+    one = centring.cosines(asked[0], units @ asked[0], rules @ asked[0])
+    q = centred(asked, units.mean(0))
+    assert np.allclose(many[0], q @ cu.T) and np.allclose(many[1], q @ cr.T)
+    assert np.allclose(one[0], cu @ q[0]) and np.allclose(one[1], cr @ q[0])
+    # Taken out, the common direction no longer makes every pair look alike.
+    assert np.mean(asked @ units.T) > 0.8 > np.mean(np.abs(many[0]))
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ import numpy as np
 
 from tooling.answer.engine import Baseline, baseline, candidates
 from tooling.answer.index import Corpus, Mask
-from tooling.answer.ranking import Weights
+from tooling.answer.ranking import SIGNALS, Weights
 
 REFUSAL_BUDGET = 0.05  # the share of answerable questions we accept to refuse
 BUDGET_Z = 1.645  # one-sided 95 %: the budget holds despite the estimate's sampling error
@@ -220,7 +220,7 @@ def _ask(
             found = candidates(corpus, unit.analyzed, vector, base, mask, pair)
             if found is None:
                 if expect:  # an answerable question with no content words: a refusal
-                    out.rows.append(np.zeros((1, 6)))
+                    out.rows.append(np.zeros((1, len(SIGNALS))))
                     out.targets.append(-1)
                     out.held.append(e)
                     out.positions.append(np.array([e]))
@@ -249,7 +249,7 @@ def _unrelated(corpus: Corpus, questions: _Questions, top: np.ndarray) -> np.nda
 def _stack(questions: _Questions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pad to one array: (questions x candidates x signals), validity, targets."""
     width = max((len(r) for r in questions.rows), default=1)
-    rows = np.zeros((len(questions.rows), width, 6))
+    rows = np.zeros((len(questions.rows), width, len(SIGNALS)))
     valid = np.zeros((len(questions.rows), width), dtype=bool)
     for i, r in enumerate(questions.rows):
         rows[i, : len(r)] = r

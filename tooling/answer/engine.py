@@ -34,10 +34,13 @@ class Candidates:
 
 @dataclass(frozen=True)
 class Baseline:
-    """The cosine that means "unrelated", for units and for rule passages."""
+    """The cosine that means "unrelated", for units and for rule passages, raw and
+    centred (:class:`~tooling.answer.index.Centering`)."""
 
     unit: float = 0.0
     rule: float = 0.0
+    centred_unit: float = 0.0
+    centred_rule: float = 0.0
 
 
 def baseline(corpus: Corpus, seed: int = 0) -> Baseline:
@@ -51,16 +54,20 @@ def baseline(corpus: Corpus, seed: int = 0) -> Baseline:
     sample = rng.choice(len(units), min(BASELINE_UNITS, len(units)), replace=False)
     own = corpus.unit_entry[sample]
     other = (own + rng.integers(1, corpus.size, len(sample))) % corpus.size
-    best, rule = [], []
+    found: list[list[np.ndarray]] = [[], [], [], []]  # raw unit, raw rule, centred both
     for start in range(0, len(sample), 128):
         rows = sample[start : start + 128]
-        per_entry = np.maximum.reduceat(units[rows] @ units.T, corpus.unit_starts, axis=1)
         picked = other[start : start + 128]
-        best.append(per_entry[np.arange(len(rows)), picked])
-        rule.append(np.sum(units[rows] * rules[picked], axis=1))
-    unit_zero = float(np.mean(np.concatenate(best)))
-    rule_zero = float(np.mean(np.concatenate(rule)))
-    return Baseline(min(unit_zero, 0.99), min(rule_zero, 0.99))
+        unit_cos, rule_cos = units[rows] @ units.T, units[rows] @ rules.T
+        pairs = [(unit_cos, rule_cos)]
+        if corpus.centering is not None:
+            pairs.append(corpus.centering.cosines(units[rows], unit_cos, rule_cos))
+        for k, (unit, rule) in enumerate(pairs):
+            per_entry = np.maximum.reduceat(unit, corpus.unit_starts, axis=1)
+            found[2 * k].append(per_entry[np.arange(len(rows)), picked])
+            found[2 * k + 1].append(rule[np.arange(len(rows)), picked])
+    zeros = [min(float(np.mean(np.concatenate(f))), 0.99) if f else 0.0 for f in found]
+    return Baseline(*zeros)
 
 
 def candidates(
@@ -82,23 +89,25 @@ def candidates(
     top = float(np.max(bm25)) if corpus.size else 0.0
     share = bm25 / top if top > 0 else np.zeros_like(bm25)
     pools = [_best(bm25, CANDIDATES, positive=True)]
-    semantic = rule = closest = None
-    unit_cos = best_unit = rule_cos = np.zeros(0)
+    semantic = rule = closest = centred = None
+    unit_cos = rule_cos = np.zeros(0)
+    best: list[np.ndarray] = []  # per entry: the best unit cosine, raw and centred
+    rules: list[np.ndarray] = []
     if vector is not None and corpus.unit_vectors is not None and corpus.rule_vectors is not None:
         if cosines is None:
             unit_cos, rule_cos = corpus.unit_vectors @ vector, corpus.rule_vectors @ vector
         else:
             unit_cos, rule_cos = cosines[0].copy(), cosines[1].copy()
-        if mask is not None:
-            if mask.unit is None:
-                start = corpus.unit_starts[mask.entry]
-                unit_cos[start : start + len(corpus.entries[mask.entry].units)] = -1.0
-            else:
-                unit_cos[corpus.unit_starts[mask.entry] + mask.unit] = -1.0
-        best_unit = np.maximum.reduceat(unit_cos, corpus.unit_starts)
-        if mask is not None and mask.unit is None:
-            best_unit[mask.entry] = rule_cos[mask.entry] = -1.0
-        pools.append(_best(best_unit, CANDIDATES, positive=False))
+        pairs = [(unit_cos, rule_cos)]
+        if corpus.centering is not None:
+            pairs.append(corpus.centering.cosines(vector, unit_cos, rule_cos))
+        for unit, rule in pairs:
+            _hide(corpus, unit, mask)
+            best.append(np.maximum.reduceat(unit, corpus.unit_starts))
+            if mask is not None and mask.unit is None:
+                best[-1][mask.entry] = rule[mask.entry] = -1.0
+            rules.append(rule)
+        pools.append(_best(best[0], CANDIDATES, positive=False))
     positions = np.unique(np.concatenate(pools))
     if mask is not None and mask.unit is None:
         positions = positions[positions != mask.entry]
@@ -109,8 +118,13 @@ def candidates(
         for p in positions.tolist()
     ]
     if vector is not None and corpus.unit_vectors is not None:
-        semantic = (best_unit[positions] - base.unit) / (1 - base.unit)
-        rule = (rule_cos[positions] - base.rule) / (1 - base.rule)
+        semantic = _rescale(best[0][positions], base.unit)
+        rule = _rescale(rules[0][positions], base.rule)
+        if len(best) > 1:
+            centred = (
+                _rescale(best[1][positions], base.centred_unit),
+                _rescale(rules[1][positions], base.centred_rule),
+            )
         closest = np.array([_closest_unit(corpus, int(p), unit_cos) for p in positions])
         if mask is not None and mask.unit is not None:
             # The masked entry's units shifted by one past the held-out unit.
@@ -118,8 +132,26 @@ def candidates(
             if len(where) and closest[where[0]] > mask.unit:
                 closest[where[0]] -= 1
     plan = QueryPlan(analyzed, terms, corpus.analyzer, corpus.max_idf)
-    rows, units, matched = signals(plan, entries, share[positions], semantic, rule, closest)
+    rows, units, matched = signals(
+        plan, entries, share[positions], semantic, rule, closest, centred
+    )
     return Candidates(positions, rows, units, matched)
+
+
+def _hide(corpus: Corpus, cosines: np.ndarray, mask: Mask | None) -> None:
+    """Set the masked unit's, or the masked entry's units', cosines to -1 (in place)."""
+    if mask is None:
+        return
+    start = int(corpus.unit_starts[mask.entry])
+    if mask.unit is None:
+        cosines[start : start + len(corpus.entries[mask.entry].units)] = -1.0
+    else:
+        cosines[start + mask.unit] = -1.0
+
+
+def _rescale(cosines: np.ndarray, zero: float) -> np.ndarray:
+    """0 for the typical unrelated entry, 1 for identity."""
+    return (cosines - zero) / (1 - zero)
 
 
 def _best(scores: np.ndarray, count: int, *, positive: bool) -> np.ndarray:
