@@ -21,6 +21,7 @@ Run: ``.venv/bin/python benchmarks/bench_pinyin.py``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
@@ -125,4 +126,8 @@ def main() -> dict[str, float]:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Prints one line per set and form on stderr, then the figures as JSON.",
+    ).parse_args()
     print(json.dumps(main(), ensure_ascii=False, indent=1))

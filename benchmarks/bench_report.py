@@ -13,6 +13,7 @@ figures for a runner.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
@@ -230,4 +231,5 @@ def main() -> dict[str, float]:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     main()

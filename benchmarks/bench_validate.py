@@ -6,6 +6,7 @@ Runs the real command in a subprocess, three times, and reports the median.
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -58,5 +59,6 @@ def main() -> dict[str, float]:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     result = main()
     print(json.dumps(result, indent=2))
