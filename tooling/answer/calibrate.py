@@ -284,6 +284,10 @@ def people_weights(right: np.ndarray, asked_as_question: np.ndarray) -> np.ndarr
     sibling phrasings, they rank their entry first far less often (0.73 against 0.95 in
     the example knowledge base). An entry's own question, held out, is asked as people
     ask, in a full sentence, and ranks about as often first as their questions do (0.91).
+    (Its text is still inside its entry's rule passage, ``index.entry_passage``: a known
+    leak, kept because it offsets the held-out question's other handicap, an entry that
+    has lost its one full-sentence unit; closed, the estimate moved further from what
+    people's questions measure. The README's "How entries are ranked" has the figures.)
     So the held-out questions and phrasings are reweighted to that share: those ranked
     right weigh ``p / hit1``, the others ``(1 - p) / (1 - hit1)``, ``hit1`` being the
     share ranked right of all of them and ``p`` that of the held-out entry questions
