@@ -155,7 +155,9 @@ def test_kb_eval_trade_off(
 def test_kb_eval_site_measures_the_browser_search(
     tiny_kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``--site`` adds the site search's figures, counted as the reference ranks."""
+    """``--site`` adds the site search's figures, counted as the reference ranks; an
+    internal entry's question is one the public site has no answer for, as for the
+    engine's figures above it."""
     from tooling.kb.check import validate
     from tooling.kb.view import view
     from tooling.site.search_index import build_index, not_sure, search
@@ -165,20 +167,24 @@ def test_kb_eval_site_measures_the_browser_search(
         ("退款多久到账", "refund-timeline"),
         ("衣服小了想换大一号", "exchange-size"),
         ("小区游泳池夏天几点开放,要买门票吗", "-"),
+        ("水表多久抄一次", "water-bill"),  # internal: not on the public site
     ]
     queries.write_text("\n".join(f"{q}\t{e}" for q, e in rows), "utf-8")
     assert main(["eval", "--kb", str(tiny_kb), "--queries", str(queries), "--site"]) == 0
-    block = capsys.readouterr().out.split("\n\n")[-1].splitlines()
+    blocks = capsys.readouterr().out.split("\n\n")
+    assert blocks[0].splitlines()[0] == "queries: 4 (2 answerable, 2 unanswerable)"
+    block = blocks[-1].splitlines()
     visible = view(validate(tiny_kb).kb, "public", date.today())
     index = build_index(visible, url=lambda entry: entry.id)
-    hit1 = sum(search(index, q, 1)[0][0] == e for q, e in rows if e != "-")
-    flagged = sum(not_sure(index, q) for q, e in rows if e != "-")
-    refused = sum(not_sure(index, q) for q, e in rows if e == "-")
+    answerable = rows[:2]
+    hit1 = sum(search(index, q, 1)[0][0] == e for q, e in answerable)
+    flagged = sum(not_sure(index, q) for q, _ in answerable)
+    refused = sum(not_sure(index, q) for q, e in rows if e in ("-", "water-bill"))
     assert block[0] == "site search (the in-browser index of this audience; ranking only):"
     assert block[1] == f"  hit@1: {hit1 / 2:.3f}"
     assert block[3].startswith("没有找到可信的答案 shown (")
     assert block[4] == f"  answerable: {flagged / 2:.3f} ({flagged}/2)"
-    assert block[5] == f"  unanswerable: {refused:.3f} ({refused}/1)"
+    assert block[5] == f"  unanswerable: {refused / 2:.3f} ({refused}/2)"
     assert main(["eval", "--kb", str(tiny_kb), "--site", "--self"]) == 2
     assert capsys.readouterr().err == "kb: error: --site needs --queries FILE.tsv\n"
 
