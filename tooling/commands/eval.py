@@ -106,15 +106,14 @@ def site_figures(kb: KnowledgeBase, audience: str, queries: list[LabelledQuery])
     equals) on ``queries``, and where it shows its 没有找到可信的答案 notice. As for the
     answer engine, a query whose entry this audience does not see (an internal entry,
     on the public site) is one the site has no answer for."""
-    from tooling.answer.evaluate import UNANSWERABLE
     from tooling.kb.view import check_audience, view
     from tooling.site.search_index import build_index, not_sure, search
 
     visible = view(kb, check_audience(audience), date.today())
     index = build_index(visible, url=lambda entry: entry.id)
-    shown = {entry.id for entry in visible.entries}
-    answerable = [q for q in queries if q.expected != UNANSWERABLE and q.expected in shown]
-    unanswerable = [q for q in queries if q.expected == UNANSWERABLE or q.expected not in shown]
+    shown = {entry.id for entry in visible.entries}  # "-" (no answer) is never an id
+    answerable = [q for q in queries if q.expected in shown]
+    unanswerable = [q for q in queries if q.expected not in shown]
     ranked = [[loc for loc, _ in search(index, q.query, 5)] for q in answerable]
     hit1 = sum(r[:1] == [q.expected] for r, q in zip(ranked, answerable, strict=True))
     hit5 = sum(q.expected in r for r, q in zip(ranked, answerable, strict=True))
