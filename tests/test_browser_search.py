@@ -201,13 +201,35 @@ def test_low_coverage_says_no_trusted_answer(page: Any) -> None:
     assert first.locator("h1").inner_text() == "没有找到可信的答案：下面的条目仅供参考"
     assert links  # the nearest entries are still listed as suggestions
     # Material's count line does not claim matching results above the notice.
+    # It offers the team's first phone contact (from the footer) as a tap-to-call link.
     meta = page.locator(".md-search-result__meta")
     page.wait_for_function(
-        "document.querySelector('.md-search-result__meta').textContent"
-        " === '没有把握：下列条目仅供参考'",
+        "(m => m.firstChild.nodeValue === '没有把握：下列条目仅供参考'"
+        " && m.querySelector('.zhiku-search-help'))"
+        "(document.querySelector('.md-search-result__meta'))",
         timeout=WAIT_MS,
     )
+    footer_tel = page.locator(".zhiku-footer-contacts a.zhiku-tel").first
+    call = meta.locator(".zhiku-search-help a.zhiku-tel")
+    assert call.count() == 1
+    assert call.get_attribute("href") == footer_tel.get_attribute("href")
+    assert call.get_attribute("href").startswith("tel:")
+    assert "服务热线" in meta.inner_text() and footer_tel.inner_text() in meta.inner_text()
     ask(page, "電梯壞了")
     first = page.locator(".md-search-result__list > li").first
     assert not first.locator("h1").inner_text().startswith("没有找到可信的答案")
     assert "符合条件的结果" in meta.inner_text()
+    assert meta.locator(".zhiku-search-help").count() == 0  # a sure answer needs no hotline
+
+
+def test_nothing_found_offers_the_hotline(page: Any) -> None:
+    box = page.locator(SEARCH_INPUT)
+    box.focus()
+    box.fill("☃☃☃")
+    box.press("End")
+    page.wait_for_function(
+        "document.querySelector('.md-search-result__meta .zhiku-search-help')", timeout=WAIT_MS
+    )
+    meta = page.locator(".md-search-result__meta").inner_text()
+    assert "没有找到符合条件的结果" in meta and "020-8765-4321" in meta
+    assert page.locator(RESULT_LINKS).count() == 0

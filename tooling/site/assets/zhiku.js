@@ -105,14 +105,45 @@
   /* When the search worker puts its 没有找到可信的答案 notice first (a link to "#"),
      Material's line above the list would still say "N 个符合条件的结果": say that
      nothing trusted was found instead (Material turns the notice's "#" into "…?h=#").
-     Material writes that line after the list, so the whole result box is watched;
-     the check makes our own write a no-op. */
+     Then, and when nothing was found at all, the line also offers the team's first
+     phone contact from the page footer as a tap-to-call link: a resident whose lift
+     stopped at night, or whose question the knowledge base does not answer, has
+     someone to call. Material writes that line after the list, so the whole result box
+     is watched; the checks make our own writes no-ops. */
   var NOT_SURE_META = "没有把握：下列条目仅供参考";
+  var HELP_CLASS = "zhiku-search-help";
+  function hotline() {
+    var link = document.querySelector(".zhiku-footer-contacts a.zhiku-tel");
+    if (!link) return null;
+    var item = link.closest("li");
+    var label = item && item.querySelector(".zhiku-footer-contacts__label");
+    var help = document.createElement("span");
+    help.className = HELP_CLASS;
+    help.appendChild(
+      document.createTextNode("急事或没找到答案，请直接联系：" + (label ? label.textContent + " " : ""))
+    );
+    var call = document.createElement("a");
+    call.className = "zhiku-tel";
+    call.href = link.getAttribute("href");
+    call.textContent = link.textContent;
+    help.appendChild(call);
+    return help;
+  }
   function honestCount() {
     var meta = document.querySelector(".md-search-result__meta");
+    if (!meta) return;
     var first = document.querySelector(".md-search-result__list > li a");
-    if (!meta || !first || !/#$/.test(first.getAttribute("href") || "")) return;
-    if (meta.textContent !== NOT_SURE_META) meta.textContent = NOT_SURE_META;
+    var input = document.querySelector("input[data-md-component=search-query]");
+    var unsure = first && /#$/.test(first.getAttribute("href") || "");
+    var nothing = !first && input && input.value.trim() !== "";
+    if (!unsure && !nothing) return;
+    var lead = meta.firstChild;
+    if (unsure && !(lead && lead.nodeType === 3 && lead.nodeValue === NOT_SURE_META)) {
+      meta.textContent = NOT_SURE_META;
+    }
+    if (meta.querySelector("." + HELP_CLASS)) return;
+    var help = hotline();
+    if (help) meta.appendChild(help);
   }
   var results = document.querySelector(".md-search-result");
   if (results && window.MutationObserver) {
