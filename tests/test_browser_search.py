@@ -204,7 +204,7 @@ def test_low_coverage_says_no_trusted_answer(page: Any) -> None:
     # It offers the team's first phone contact (from the footer) as a tap-to-call link.
     meta = page.locator(".md-search-result__meta")
     page.wait_for_function(
-        "(m => m.firstChild.nodeValue === '没有把握：下列条目仅供参考'"
+        "(m => m.firstChild && m.firstChild.nodeValue === '没有把握：下列条目仅供参考'"
         " && m.querySelector('.zhiku-search-help'))"
         "(document.querySelector('.md-search-result__meta'))",
         timeout=WAIT_MS,
